@@ -1,0 +1,46 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint assets chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+assets: node_modules/.installed
+	$(BIN)/python scripts/build_assets.py
+
+chromium:
+	@scripts/ensure-chromium
+
+run: $(VENV)/.installed assets
+	$(BIN)/retour db upgrade
+	$(BIN)/retour demo
+	$(BIN)/retour serve
+
+test: $(VENV)/.installed-test assets chromium
+	$(BIN)/ruff check retour ingest console tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check retour ingest console tests bench scripts
+	$(BIN)/ruff format --check retour ingest console tests bench scripts
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,37 @@
+"""The public ingest service: widget, form configuration, submissions, impressions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from retour.db import make_engine
+from retour.settings import Settings
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def lifespan(settings: Settings) -> Any:
+    @asynccontextmanager
+    async def _lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        engine = make_engine(settings)
+        try:
+            yield {"ingest_engine": engine, "settings": settings}
+        finally:
+            engine.dispose()
+
+    return _lifespan
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_environ()
+    routes = [Route("/healthz", healthz)]
+    return Starlette(routes=routes, lifespan=lifespan(settings))

@@ -1,0 +1,222 @@
+"""Tables and data shapes shared by ingest, the console and the public pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Final
+
+from sqlalchemy import BigInteger, DateTime, Index, Integer, Text, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# The procedure id appears in URLs and snippets: keep it to URL-safe characters.
+PROCEDURE_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PROCEDURE_ID_RE: Final = re.compile(PROCEDURE_ID_PATTERN)
+
+SATISFACTION_LEVELS: Final = (1, 2, 3)  # 1 bad, 2 average, 3 good
+KINDS: Final = ("complaint", "change_request", "malfunction", "omission", "praise", "other")
+STATUSES: Final = ("new", "acknowledged", "in_progress", "resolved", "rejected", "spam")
+# Where each status may go next; "spam" is reachable from anywhere, and back to "new".
+STATUS_TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
+    "new": ("acknowledged", "in_progress", "resolved", "rejected", "spam"),
+    "acknowledged": ("in_progress", "resolved", "rejected", "spam"),
+    "in_progress": ("resolved", "rejected", "spam"),
+    "resolved": ("in_progress", "spam"),
+    "rejected": ("in_progress", "spam"),
+    "spam": ("new",),
+}
+ROLES: Final = ("admin", "ministry_admin", "agent", "viewer")
+IMPRESSION_EVENTS: Final = ("view", "open")
+COMMENT_MAX_LENGTH: Final = 2000
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on both backends (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+# Big integers on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+# --- Register: ministries and procedures -------------------------------------------------
+
+
+class Ministry(SQLModel, table=True):
+    """A ministry (or agency) that owns procedures; its staff see only its data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True, index=True)
+    name: str = Field(max_length=200)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Procedure(SQLModel, table=True):
+    """An online procedure where the button can appear; `id` is the one in the snippet."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    title: str = Field(max_length=300)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    url: str = Field(max_length=2000)
+    description: str = Field(default="", sa_type=Text)
+    # Whether the procedure can be completed online (shown on the open dashboard).
+    online: bool = Field(default=True)
+    # Archived procedures leave the register and the dashboard but keep their feedback.
+    active: bool = Field(default=True, index=True)
+    # A ministry may change the button's text; None means the default label.
+    button_label: str | None = Field(default=None, max_length=80)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProcedureOrigin(SQLModel, table=True):
+    """An origin (scheme://host[:port]) where a procedure's button may appear."""
+
+    __tablename__ = "procedure_origin"
+
+    procedure_id: str = Field(foreign_key="procedure.id", primary_key=True, max_length=64)
+    origin: str = Field(primary_key=True, max_length=300)
+
+
+# --- Submissions -------------------------------------------------------------------------
+
+
+class Feedback(SQLModel, table=True):
+    """One stored submission. `comment` is stored already masked; the raw text never is."""
+
+    __table_args__ = (
+        Index("ix_feedback_ministry_received", "ministry_id", "received_at", "id"),
+        Index("ix_feedback_procedure_received", "procedure_id", "received_at"),
+        Index("ix_feedback_ministry_status", "ministry_id", "status"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    client_id: str = Field(max_length=36, unique=True)
+    receipt: str = Field(max_length=16, unique=True)
+    procedure_id: str = Field(foreign_key="procedure.id", max_length=64)
+    # Copied from the procedure at submission so isolation and the inbox never need a join.
+    ministry_id: int = Field(foreign_key="ministry.id")
+    received_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    satisfaction: int
+    kind: str | None = Field(default=None, max_length=20)
+    comment: str = Field(default="", sa_type=Text)
+    # Space-separated categories of personal data masked in the comment ("email phone").
+    pii_categories: str = Field(default="", max_length=200)
+    # Given on purpose by the citizen who wants an answer; purged after the answer.
+    contact_email: str | None = Field(default=None, max_length=254)
+    page_url: str | None = Field(default=None, max_length=2000)
+    page_origin: str | None = Field(default=None, max_length=300)
+    # False when the page's origin is not registered for the procedure.
+    origin_registered: bool = Field(default=True)
+    # Honeypot filled: stored, answered as usual, kept out of the inbox.
+    honeypot: bool = Field(default=False)
+    locale: str = Field(default="fr", max_length=5)
+    status: str = Field(default="new", max_length=16)
+    assignee_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    acknowledged_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FeedbackTag(SQLModel, table=True):
+    """A free tag staff put on a submission."""
+
+    __tablename__ = "feedback_tag"
+
+    feedback_id: int = Field(sa_type=BigId, foreign_key="feedback.id", primary_key=True)
+    tag: str = Field(max_length=60, primary_key=True)
+
+
+class FeedbackNote(SQLModel, table=True):
+    """An internal note on a submission, seen only by staff of its ministry."""
+
+    __tablename__ = "feedback_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feedback_id: int = Field(sa_type=BigId, foreign_key="feedback.id", index=True)
+    author_id: int = Field(foreign_key="staff_user.id")
+    body: str = Field(sa_type=Text)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PublicAnswer(SQLModel, table=True):
+    """The administration's answer, published on the procedure's page and on /suivi."""
+
+    __tablename__ = "public_answer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feedback_id: int = Field(sa_type=BigId, foreign_key="feedback.id", unique=True)
+    procedure_id: str = Field(foreign_key="procedure.id", max_length=64, index=True)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    body: str = Field(sa_type=Text)
+    author_id: int = Field(foreign_key="staff_user.id")
+    published_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    emailed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ImpressionCount(SQLModel, table=True):
+    """How often the button was shown or opened, per procedure, day, origin and event."""
+
+    __tablename__ = "impression_count"
+
+    procedure_id: str = Field(foreign_key="procedure.id", primary_key=True, max_length=64)
+    day: dt.date = Field(primary_key=True)
+    origin: str = Field(primary_key=True, max_length=300)
+    event: str = Field(primary_key=True, max_length=8)
+    count: int = Field(default=0, sa_type=BigInteger)
+    last_seen_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- Staff -------------------------------------------------------------------------------
+
+
+class StaffUser(SQLModel, table=True):
+    """A console account. `ministry_id` is None only for DINUM admins."""
+
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=20)
+    ministry_id: int | None = Field(default=None, foreign_key="ministry.id", index=True)
+    active: bool = Field(default=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when: every change staff or the command line make."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id", "at"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    # Who acted when there is no account, e.g. "cli" or "system".
+    actor_label: str = Field(default="", max_length=60)
+    ministry_id: int | None = Field(default=None, foreign_key="ministry.id", index=True)
+    entity: str = Field(max_length=30)
+    entity_id: str = Field(max_length=64)
+    action: str = Field(max_length=40)
+    # JSON text: the change itself, e.g. {"from": "new", "to": "acknowledged"}.
+    detail: str = Field(default="{}", sa_type=Text)

@@ -1,0 +1,32 @@
+"""Copy the front-end files the services serve out of node_modules (run by `make`)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DSFR_DIST = ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
+DSFR_TARGET = ROOT / "console" / "static" / "dsfr"
+# Only what the pages use: the stylesheet, its fonts and icons, and the script.
+DSFR_FILES = ("dsfr.min.css", "dsfr.module.min.js", "dsfr.nomodule.min.js", "utility/icons/icons.min.css")
+DSFR_DIRS = ("fonts", "icons", "favicon")
+
+
+def main() -> None:
+    if not DSFR_DIST.is_dir():
+        raise SystemExit("node_modules/@gouvfr/dsfr is missing: run `npm ci --ignore-scripts` first")
+    for name in DSFR_FILES:
+        source = DSFR_DIST / name
+        if source.is_file():
+            target = DSFR_TARGET / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+    for name in DSFR_DIRS:
+        source = DSFR_DIST / name
+        if source.is_dir():
+            shutil.copytree(source, DSFR_TARGET / name, dirs_exist_ok=True)
+
+
+if __name__ == "__main__":
+    main()
