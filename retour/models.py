@@ -199,6 +199,8 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(max_length=20)
     ministry_id: int | None = Field(default=None, foreign_key="ministry.id", index=True)
     active: bool = Field(default=True)
+    # Sessions carry this number; bumping it (sign-out, deactivation) ends every session.
+    session_version: int = Field(default=0)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 

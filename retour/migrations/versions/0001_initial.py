@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:47:53.132756
+Create Date: 2026-11-23 00:53:38.718094
 """
 
 from collections.abc import Sequence
@@ -57,6 +57,7 @@ def upgrade() -> None:
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('ministry_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('created_at', retour.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', retour.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['ministry_id'], ['ministry.id'], ),
