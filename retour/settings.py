@@ -29,6 +29,8 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = field(default="", repr=False)
     redis_url: str | None = None
+    # Prefix of the rate limiter's Redis keys, so several deployments (or tests) share one Redis.
+    redis_prefix: str = "retour"
     public_url: str = "http://127.0.0.1:8000"
     rate_limit: str = "20/minute"
     # A cap per procedure, so that one flooded procedure cannot drown the others.
@@ -60,15 +62,20 @@ class Settings:
         path = Path(env_file) if env_file is not None else None
         config = Config(path if path is not None and path.is_file() else None, environ=env)
 
-        database_url = _check_database_url(config("RETOUR_DATABASE_URL", default=DEFAULT_DATABASE_URL))
+        database_url = _check_database_url(
+            config("RETOUR_DATABASE_URL", default=DEFAULT_DATABASE_URL)
+        )
         settings = cls(
             database_url=database_url,
             secret_key=config("RETOUR_SECRET_KEY", default="") or "",
             redis_url=_check_redis_url(config("RETOUR_REDIS_URL", default=None)),
+            redis_prefix=config("RETOUR_REDIS_PREFIX", default="retour") or "retour",
             public_url=_check_public_url(
                 config("RETOUR_PUBLIC_URL", default="http://127.0.0.1:8000")
             ),
-            rate_limit=_check_limit("RETOUR_RATE_LIMIT", config("RETOUR_RATE_LIMIT", default="20/minute")),
+            rate_limit=_check_limit(
+                "RETOUR_RATE_LIMIT", config("RETOUR_RATE_LIMIT", default="20/minute")
+            ),
             procedure_rate_limit=_check_limit(
                 "RETOUR_PROCEDURE_RATE_LIMIT",
                 config("RETOUR_PROCEDURE_RATE_LIMIT", default="600/minute"),

@@ -9,13 +9,20 @@ ROOT = Path(__file__).resolve().parents[1]
 DSFR_DIST = ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
 DSFR_TARGET = ROOT / "console" / "static" / "dsfr"
 # Only what the pages use: the stylesheet, its fonts and icons, and the script.
-DSFR_FILES = ("dsfr.min.css", "dsfr.module.min.js", "dsfr.nomodule.min.js", "utility/icons/icons.min.css")
+DSFR_FILES = (
+    "dsfr.min.css",
+    "dsfr.module.min.js",
+    "dsfr.nomodule.min.js",
+    "utility/icons/icons.min.css",
+)
 DSFR_DIRS = ("fonts", "icons", "favicon")
 
 
 def main() -> None:
     if not DSFR_DIST.is_dir():
-        raise SystemExit("node_modules/@gouvfr/dsfr is missing: run `npm ci --ignore-scripts` first")
+        raise SystemExit(
+            "node_modules/@gouvfr/dsfr is missing: run `npm ci --ignore-scripts` first"
+        )
     for name in DSFR_FILES:
         source = DSFR_DIST / name
         if source.is_file():

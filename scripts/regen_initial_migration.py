@@ -27,9 +27,7 @@ def main() -> None:
         for path in VERSIONS.glob("*.py"):
             shutil.move(str(path), aside / path.name)
         try:
-            settings = Settings(
-                database_url=f"sqlite:///{tmp}/empty.db", secret_key="x" * 40
-            )
+            settings = Settings(database_url=f"sqlite:///{tmp}/empty.db", secret_key="x" * 40)
             engine = make_engine(settings)
             config = alembic_config()
             with engine.connect() as connection:

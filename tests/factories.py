@@ -32,7 +32,10 @@ def make_ministry(session: Session, **overrides: Any) -> Ministry:
 
 
 def make_procedure(
-    session: Session, *, origins: tuple[str, ...] = ("https://www.example.gouv.fr",), **overrides: Any
+    session: Session,
+    *,
+    origins: tuple[str, ...] = ("https://www.example.gouv.fr",),
+    **overrides: Any,
 ) -> Procedure:
     n = next(_counter)
     if "ministry_id" not in overrides:
@@ -53,7 +56,9 @@ def make_procedure(
     return procedure
 
 
-def make_feedback(session: Session, *, procedure: Procedure | None = None, **overrides: Any) -> Feedback:
+def make_feedback(
+    session: Session, *, procedure: Procedure | None = None, **overrides: Any
+) -> Feedback:
     procedure = procedure or make_procedure(session)
     values: dict[str, Any] = {
         "client_id": str(uuid.uuid4()),

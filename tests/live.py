@@ -55,7 +55,16 @@ def serve_in_process(
     """Run `retour serve` as a separate process (for kill -9 and multi-process tests)."""
     port = port or free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "retour.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "retour.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env={**os.environ, **env},
     )
     url = f"http://127.0.0.1:{port}"
@@ -72,7 +81,9 @@ def serve_in_process(
                 process.wait()
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 30
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

@@ -1,4 +1,4 @@
-"""Browser tests: Debian's Chromium driven by Playwright; required in CI, skipped elsewhere if absent."""
+"""Browser tests: Debian Chromium via Playwright; required in CI, skipped elsewhere if absent."""
 
 from __future__ import annotations
 
