@@ -1,0 +1,18 @@
+"""The slug rule for ministries: lower-case ASCII, each run of other characters one `-`."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+_OTHER: Final = re.compile(r"[^a-z0-9]+")
+# Letters that NFKD does not split into a base letter and an accent.
+_SPECIAL: Final = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l"})
+
+
+def slugify(name: str) -> str:
+    """ "Ministère de l'Intérieur" → "ministere-de-l-interieur"; "" when nothing is left."""
+    text = unicodedata.normalize("NFKD", name.lower().translate(_SPECIAL))
+    ascii_text = text.encode("ascii", "ignore").decode("ascii")
+    return _OTHER.sub("-", ascii_text).strip("-")
