@@ -222,3 +222,99 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=40)
     # JSON text: the change itself, e.g. {"from": "new", "to": "acknowledged"}.
     detail: str = Field(default="{}", sa_type=Text)
+
+
+# --- Public figures and alerts ------------------------------------------------------------
+
+# Refreshes find submissions changed since their watermark through this index.
+Index("ix_feedback_updated_at", Feedback.__table__.c.updated_at)  # type: ignore[attr-defined]
+
+
+class ProcedureDay(SQLModel, table=True):
+    """Summary of one procedure's submissions received on one UTC day (public ones only:
+    no honeypot, no spam), kept by `retour.stats` so that public pages never scan feedback."""
+
+    __tablename__ = "procedure_day"
+
+    procedure_id: str = Field(primary_key=True, max_length=64)
+    day: dt.date = Field(primary_key=True)
+    # Every non-honeypot submission, spam included: the coverage funnel counts button use.
+    received: int = 0
+    count: int = 0
+    good: int = 0
+    average: int = 0
+    bad: int = 0
+    complaint: int = 0
+    change_request: int = 0
+    malfunction: int = 0
+    omission: int = 0
+    praise: int = 0
+    other: int = 0
+    processed: int = 0
+    acknowledged: int = 0
+    answers: int = 0
+    # Received submissions whose comment had personal data masked (issue 6).
+    pii: int = 0
+
+
+class ProcedureDayAck(SQLModel, table=True):
+    """Histogram of acknowledgement delays for one procedure and day, for the median."""
+
+    __tablename__ = "procedure_day_ack"
+
+    procedure_id: str = Field(primary_key=True, max_length=64)
+    day: dt.date = Field(primary_key=True)
+    # Lower bound of the delay bucket in seconds (see `retour.stats.ACK_BUCKETS`).
+    bucket: int = Field(primary_key=True, sa_type=BigInteger)
+    count: int = 0
+    # Sum of the exact delays in the bucket: its mean is the value the median reports.
+    total_seconds: int = Field(default=0, sa_type=BigInteger)
+
+
+class ProcedureStats(SQLModel, table=True):
+    """One procedure's published figures over the last 12 months, rebuilt from the day rows."""
+
+    __tablename__ = "procedure_stats"
+
+    procedure_id: str = Field(primary_key=True, max_length=64)
+    count: int = 0
+    good: int = 0
+    average: int = 0
+    bad: int = 0
+    processed: int = 0
+    acknowledged: int = 0
+    # Public answers over all time, not only the window.
+    answers: int = 0
+    median_ack_seconds: float | None = None
+    # JSON {bucket: [count, total_seconds]}: merged per ministry for the loop's median.
+    ack_histogram: str = Field(default="{}", sa_type=Text)
+    window_start: dt.date | None = None
+
+
+class StatsState(SQLModel, table=True):
+    """Watermarks of the summary refresh (one row, id 1) and of the alert dispatcher (id 2)."""
+
+    __tablename__ = "stats_state"
+
+    id: int = Field(primary_key=True)
+    last_feedback_id: int = Field(default=0, sa_type=BigInteger)
+    last_updated_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The day the 12-month window was last moved on (all procedures recomputed then).
+    window_day: dt.date | None = None
+    # ISO week ("2026-W47") whose digest was sent (alert dispatcher row).
+    digest_week: str | None = Field(default=None, max_length=10)
+    # Bumped whenever a refresh changes figures: caches and ETags key on it.
+    version: int = Field(default=0, sa_type=BigInteger)
+    refreshed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AlertSubscription(SQLModel, table=True):
+    """A staff member's email alert: `new` (each new submission) or `digest` (weekly).
+    `procedure_id` "*" means every procedure the member can see."""
+
+    __tablename__ = "alert_subscription"
+
+    user_id: int = Field(foreign_key="staff_user.id", primary_key=True)
+    kind: str = Field(primary_key=True, max_length=10)
+    procedure_id: str = Field(primary_key=True, max_length=64, default="*")
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

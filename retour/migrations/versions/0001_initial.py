@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:53:38.718094
+Create Date: 2026-11-23 00:55:07.428381
 """
 
 from collections.abc import Sequence
@@ -32,6 +32,58 @@ def upgrade() -> None:
     with op.batch_alter_table('ministry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ministry_slug'), ['slug'], unique=True)
 
+    op.create_table('procedure_day',
+    sa.Column('procedure_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('good', sa.Integer(), nullable=False),
+    sa.Column('average', sa.Integer(), nullable=False),
+    sa.Column('bad', sa.Integer(), nullable=False),
+    sa.Column('complaint', sa.Integer(), nullable=False),
+    sa.Column('change_request', sa.Integer(), nullable=False),
+    sa.Column('malfunction', sa.Integer(), nullable=False),
+    sa.Column('omission', sa.Integer(), nullable=False),
+    sa.Column('praise', sa.Integer(), nullable=False),
+    sa.Column('other', sa.Integer(), nullable=False),
+    sa.Column('processed', sa.Integer(), nullable=False),
+    sa.Column('acknowledged', sa.Integer(), nullable=False),
+    sa.Column('answers', sa.Integer(), nullable=False),
+    sa.Column('pii', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('procedure_id', 'day')
+    )
+    op.create_table('procedure_day_ack',
+    sa.Column('procedure_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('bucket', sa.BigInteger(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('total_seconds', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('procedure_id', 'day', 'bucket')
+    )
+    op.create_table('procedure_stats',
+    sa.Column('procedure_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('good', sa.Integer(), nullable=False),
+    sa.Column('average', sa.Integer(), nullable=False),
+    sa.Column('bad', sa.Integer(), nullable=False),
+    sa.Column('processed', sa.Integer(), nullable=False),
+    sa.Column('acknowledged', sa.Integer(), nullable=False),
+    sa.Column('answers', sa.Integer(), nullable=False),
+    sa.Column('median_ack_seconds', sa.Float(), nullable=True),
+    sa.Column('ack_histogram', sa.Text(), nullable=False),
+    sa.Column('window_start', sa.Date(), nullable=True),
+    sa.PrimaryKeyConstraint('procedure_id')
+    )
+    op.create_table('stats_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('last_feedback_id', sa.BigInteger(), nullable=False),
+    sa.Column('last_updated_at', retour.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('window_day', sa.Date(), nullable=True),
+    sa.Column('digest_week', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('version', sa.BigInteger(), nullable=False),
+    sa.Column('refreshed_at', retour.models.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('procedure',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
@@ -67,6 +119,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_staff_user_email'), ['email'], unique=True)
         batch_op.create_index(batch_op.f('ix_staff_user_ministry_id'), ['ministry_id'], unique=False)
 
+    op.create_table('alert_subscription',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('procedure_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', retour.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['staff_user.id'], ),
+    sa.PrimaryKeyConstraint('user_id', 'kind', 'procedure_id')
+    )
     op.create_table('audit_event',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('at', retour.models.UTCDateTime(timezone=True), nullable=False),
@@ -117,6 +177,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_feedback_ministry_received', ['ministry_id', 'received_at', 'id'], unique=False)
         batch_op.create_index('ix_feedback_ministry_status', ['ministry_id', 'status'], unique=False)
         batch_op.create_index('ix_feedback_procedure_received', ['procedure_id', 'received_at'], unique=False)
+        batch_op.create_index('ix_feedback_updated_at', ['updated_at'], unique=False)
 
     op.create_table('impression_count',
     sa.Column('procedure_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -191,6 +252,7 @@ def downgrade() -> None:
     op.drop_table('procedure_origin')
     op.drop_table('impression_count')
     with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.drop_index('ix_feedback_updated_at')
         batch_op.drop_index('ix_feedback_procedure_received')
         batch_op.drop_index('ix_feedback_ministry_status')
         batch_op.drop_index('ix_feedback_ministry_received')
@@ -201,6 +263,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_entity')
 
     op.drop_table('audit_event')
+    op.drop_table('alert_subscription')
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_user_ministry_id'))
         batch_op.drop_index(batch_op.f('ix_staff_user_email'))
@@ -211,6 +274,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_procedure_active'))
 
     op.drop_table('procedure')
+    op.drop_table('stats_state')
+    op.drop_table('procedure_stats')
+    op.drop_table('procedure_day_ack')
+    op.drop_table('procedure_day')
     with op.batch_alter_table('ministry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ministry_slug'))
 
