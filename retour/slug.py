@@ -14,5 +14,6 @@ _SPECIAL: Final = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", 
 def slugify(name: str) -> str:
     """ "Ministère de l'Intérieur" → "ministere-de-l-interieur"; "" when nothing is left."""
     text = unicodedata.normalize("NFKD", name.lower().translate(_SPECIAL))
-    ascii_text = text.encode("ascii", "ignore").decode("ascii")
-    return _OTHER.sub("-", ascii_text).strip("-")
+    # Drop only the accents: any other character (’, °, —) separates words like a space.
+    bare = "".join(char for char in text if not unicodedata.combining(char))
+    return _OTHER.sub("-", bare).strip("-")

@@ -56,7 +56,7 @@ def apply_import(
             origins.setdefault(link.procedure_id, set()).add(link.origin)
 
     def audit(
-        entity: str, entity_id: str, action: str, ministry_id: int | None, **detail: Any
+        entity: str, entity_id: str, action: str, ministry_id: int | None, detail: dict[str, Any]
     ) -> None:
         session.add(
             AuditEvent(
@@ -70,6 +70,8 @@ def apply_import(
             )
         )
 
+    # Added after the new procedures are flushed: their foreign key needs them first.
+    new_origins: list[ProcedureOrigin] = []
     for row in rows:
         ministry = ministries.get(row.ministry_slug)
         if ministry is None:
@@ -84,9 +86,7 @@ def apply_import(
                 str(ministry.id),
                 "create",
                 ministry.id,
-                slug=ministry.slug,
-                name=ministry.name,
-                source="import",
+                {"slug": ministry.slug, "name": ministry.name, "source": "import"},
             )
         assert ministry.id is not None
 
@@ -100,8 +100,7 @@ def apply_import(
                 description=row.description,
             )
             session.add(procedure)
-            session.flush()  # the origins' foreign key needs the procedure first
-            session.add_all(ProcedureOrigin(procedure_id=row.id, origin=o) for o in row.origins)
+            new_origins.extend(ProcedureOrigin(procedure_id=row.id, origin=o) for o in row.origins)
             existing[row.id] = procedure
             origins[row.id] = set(row.origins)
             summary.created += 1
@@ -110,21 +109,25 @@ def apply_import(
                 row.id,
                 "create",
                 ministry.id,
-                title=row.title,
-                ministry=ministry.slug,
-                url=row.url,
-                origins=list(row.origins),
-                source="import",
+                {
+                    "title": row.title,
+                    "ministry": ministry.slug,
+                    "url": row.url,
+                    "origins": list(row.origins),
+                    "source": "import",
+                },
             )
         else:
             changes = _update(session, procedure, row, ministry, origins.setdefault(row.id, set()))
             if changes:
                 summary.updated += 1
-                audit("procedure", row.id, "update", ministry.id, source="import", **changes)
+                audit("procedure", row.id, "update", ministry.id, {**changes, "source": "import"})
             else:
                 summary.unchanged += 1
         if progress is not None:
             progress(1)
+    session.flush()
+    session.add_all(new_origins)
     session.flush()
     return summary
 
