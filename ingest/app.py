@@ -7,25 +7,68 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from ingest.errors import handlers
+from ingest.feedback import submit_feedback
+from ingest.form import form_config
+from ingest.impressions import count_impression
+from ingest.limits import RateLimits
+from ingest.openapi import openapi_json
+from ingest.procedures import ProcedureCache
+from ingest.state import IngestState
+from ingest.writer import Writer
 from retour.db import make_engine
 from retour.settings import Settings
+from retour.signing import FormTokens
 
 
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+routes: list[BaseRoute] = [
+    Route("/healthz", healthz),
+    Route("/api/v1/openapi.json", openapi_json),
+    Route("/api/v1/procedures/{procedure_id}/form", form_config),
+    Route("/api/v1/feedback", submit_feedback, methods=["POST"]),
+    Route("/api/v1/impressions", count_impression, methods=["POST"]),
+]
+
+middleware = [
+    # Any page may embed the button; no credentials, so no cookie ever crosses.
+    Middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        max_age=86400,
+    ),
+]
+
+
 def lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def _lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = make_engine(settings)
+        writer = Writer(engine)
+        await writer.start()
+        state = IngestState(
+            settings=settings,
+            engine=engine,
+            procedures=ProcedureCache(engine),
+            writer=writer,
+            limits=RateLimits(settings),
+            tokens=FormTokens(settings.secret_key),
+        )
         try:
-            yield {"ingest_engine": engine, "settings": settings}
+            yield {"ingest": state, "ingest_engine": engine, "settings": settings}
         finally:
+            await writer.stop()  # commits what is queued before the engine goes
             engine.dispose()
 
     return _lifespan
@@ -33,5 +76,9 @@ def lifespan(settings: Settings) -> Any:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_environ()
-    routes = [Route("/healthz", healthz)]
-    return Starlette(routes=routes, lifespan=lifespan(settings))
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=handlers,
+        lifespan=lifespan(settings),
+    )

@@ -1,0 +1,106 @@
+"""Rate limits: per client address and per procedure, shared through Redis when configured.
+
+slowapi's `Limiter` holds the storage (memory, or Redis from `limits`) and the strategy;
+we call its limiter directly rather than through decorators, because the procedure is
+only known once the body is read, and because the hosted form needs the same check:
+
+    await check_submission_limits(request, procedure_id)   # raises RateLimited (429)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import time
+from typing import Final
+
+import anyio.to_thread
+from limits import RateLimitItem, parse
+from slowapi import Limiter
+from starlette.requests import Request
+
+from ingest.errors import RateLimited
+from retour.settings import Settings
+
+log = logging.getLogger("retour.ingest")
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# A beacon is sent on every page view: allow many more of them than of submissions.
+IMPRESSIONS_FACTOR: Final = 10
+
+
+class RateLimits:
+    def __init__(self, settings: Settings) -> None:
+        self._slowapi = Limiter(
+            key_func=lambda: "",  # unused: keys are built below
+            storage_uri=settings.redis_url or "memory://",
+            strategy="fixed-window",
+            key_prefix=settings.redis_prefix,
+        )
+        self._prefix = settings.redis_prefix
+        self._per_client = parse(settings.rate_limit)
+        self._per_procedure = parse(settings.procedure_rate_limit)
+        self._impressions = type(self._per_client)(
+            self._per_client.amount * IMPRESSIONS_FACTOR,
+            self._per_client.multiples,
+            self._per_client.namespace,
+        )
+        self._trusted: tuple[IpNetwork, ...] = tuple(
+            ipaddress.ip_network(proxy, strict=False) for proxy in settings.trusted_proxies
+        )
+        # Redis is network I/O: keep it off the event loop. Memory is a dict lookup.
+        self._in_thread = settings.redis_url is not None
+
+    def client_address(self, request: Request) -> str:
+        """The peer, or the right-most untrusted X-Forwarded-For hop when the peer is a proxy."""
+        peer = request.client.host if request.client else "unknown"
+        if not self._trusted or not self._is_trusted(peer):
+            return peer
+        forwarded = request.headers.get("x-forwarded-for", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if not self._is_trusted(hop):
+                return hop[:64]
+        return hops[0][:64] if hops else peer
+
+    async def check_client(self, request: Request, scope: str = "feedback") -> None:
+        item = self._impressions if scope == "impressions" else self._per_client
+        await self._hit(item, self.client_address(request), scope)
+
+    async def check_procedure(self, procedure_id: str) -> None:
+        await self._hit(self._per_procedure, procedure_id, "procedure")
+
+    async def _hit(self, item: RateLimitItem, key: str, scope: str) -> None:
+        if self._in_thread:
+            allowed = await anyio.to_thread.run_sync(self._hit_storage, item, key, scope)
+        else:
+            allowed = self._hit_storage(item, key, scope)
+        if not allowed:
+            reset_at = self._slowapi.limiter.get_window_stats(item, self._prefix, key, scope)[0]
+            retry_after = max(1, math.ceil(reset_at - time.time()))
+            raise RateLimited("Trop de requêtes ; réessayez plus tard.", retry_after=retry_after)
+
+    def _hit_storage(self, item: RateLimitItem, key: str, scope: str) -> bool:
+        try:
+            return bool(self._slowapi.limiter.hit(item, self._prefix, key, scope))
+        except Exception:
+            # Storage down: let citizens through rather than lose what they wrote.
+            log.warning("rate-limit storage unavailable; not limiting", exc_info=True)
+            return True
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self._trusted)
+
+
+async def check_submission_limits(request: Request, procedure_id: str) -> None:
+    """Both limits a submission is subject to; raises `ingest.errors.RateLimited`."""
+    from ingest.state import ingest_state
+
+    limits = ingest_state(request).limits
+    await limits.check_client(request)
+    await limits.check_procedure(procedure_id)

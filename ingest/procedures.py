@@ -1,0 +1,91 @@
+"""Procedures and their registered origins, cached in memory for a few seconds.
+
+A submission then needs no read query: the writer's INSERT is its only database work.
+A few seconds of staleness is harmless (a new procedure answers 404 for at most that long).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Final
+
+import anyio.to_thread
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Engine
+
+from retour.models import Procedure, ProcedureOrigin
+
+DEFAULT_TTL = 5.0
+PROCEDURES: Final[Table] = Procedure.__table__  # type: ignore[attr-defined]
+ORIGINS: Final[Table] = ProcedureOrigin.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class KnownProcedure:
+    id: str
+    title: str
+    ministry_id: int
+    button_label: str | None
+    origins: frozenset[str]
+
+
+class ProcedureCache:
+    def __init__(self, engine: Engine, ttl: float = DEFAULT_TTL) -> None:
+        self._engine = engine
+        self._ttl = ttl
+        # procedure id -> (expires at, procedure or None for unknown/archived)
+        self._entries: dict[str, tuple[float, KnownProcedure | None]] = {}
+        self._loading: dict[str, asyncio.Future[KnownProcedure | None]] = {}
+
+    async def get(self, procedure_id: str) -> KnownProcedure | None:
+        entry = self._entries.get(procedure_id)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        # Concurrent misses for one id share one query.
+        pending = self._loading.get(procedure_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[KnownProcedure | None] = asyncio.get_running_loop().create_future()
+        self._loading[procedure_id] = future
+        try:
+            procedure = await anyio.to_thread.run_sync(self._load, procedure_id)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters (if any) get it through shield
+            raise
+        finally:
+            del self._loading[procedure_id]
+        if len(self._entries) > 10_000:
+            self._entries.clear()  # unknown ids sent in bulk must not grow memory forever
+        self._entries[procedure_id] = (time.monotonic() + self._ttl, procedure)
+        future.set_result(procedure)
+        return procedure
+
+    def _load(self, procedure_id: str) -> KnownProcedure | None:
+        from ingest.submissions import page_location
+
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(
+                    PROCEDURES.c.id,
+                    PROCEDURES.c.title,
+                    PROCEDURES.c.ministry_id,
+                    PROCEDURES.c.button_label,
+                ).where(PROCEDURES.c.id == procedure_id, PROCEDURES.c.active)
+            ).first()
+            if row is None:
+                return None
+            origins = connection.execute(
+                select(ORIGINS.c.origin).where(ORIGINS.c.procedure_id == procedure_id)
+            ).scalars()
+            # Compare origins in the same normal form as the pages' (lower case, no default port).
+            normal = {page_location(origin) for origin in origins}
+        return KnownProcedure(
+            id=row.id,
+            title=row.title,
+            ministry_id=row.ministry_id,
+            button_label=row.button_label,
+            origins=frozenset(page[1] for page in normal if page is not None),
+        )
