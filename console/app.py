@@ -1,22 +1,52 @@
-"""The staff console and the public pages (dashboard, open data, receipts)."""
+"""The staff console and the public pages (dashboard, open data, receipts).
+
+Composition in one place. To add a module's endpoints, give it a module-level
+`routes = [Route(...), ...]` and add one line to `ROUTE_MODULES` below. Routes under
+`/console` are staff pages: start each endpoint with `console.auth.require_user(request)`.
+
+Lifespan state (reach it as `request.state.<key>`): `console_engine` (SQLAlchemy engine,
+prefer `console.database.run_db`), `settings`, `console_login_throttle`.
+
+Middleware, outermost first: security headers (all responses) → signed sessions (only
+`/console…`) → CSRF (state-changing `/console…` requests). Static files are served at
+`/static` from `console/static/` (DSFR is copied into `console/static/dsfr/` by
+`scripts/build_assets.py`). Errors render `templates/{status}.html` or `error.html`, or JSON
+for clients that ask for it (`console.errors`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.routing import Route
+from starlette.responses import RedirectResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
+from console import auth, procedures, users
+from console.errors import handlers
+from console.security import CSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from console.throttle import LoginThrottle
 from retour.db import make_engine
 from retour.settings import Settings
 
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-async def login(request: Request) -> HTMLResponse:
-    return HTMLResponse("<!doctype html><html lang='fr'><title>Connexion</title><h1>Connexion</h1>")
+# One line per module that contributes endpoints (each has a module-level `routes` list).
+ROUTE_MODULES: list[Any] = [
+    auth,
+    users,
+    procedures,
+]
+
+
+async def console_root(request: Request) -> RedirectResponse:
+    return RedirectResponse("/console/", status_code=308)
 
 
 def lifespan(settings: Settings) -> Any:
@@ -24,14 +54,39 @@ def lifespan(settings: Settings) -> Any:
     async def _lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = make_engine(settings)
         try:
-            yield {"console_engine": engine, "settings": settings}
+            yield {
+                "console_engine": engine,
+                "settings": settings,
+                "console_login_throttle": LoginThrottle.from_settings(settings),
+            }
         finally:
             engine.dispose()
 
     return _lifespan
 
 
+def build_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = [Route("/console", console_root, name="console_root")]
+    for module in ROUTE_MODULES:
+        routes.extend(module.routes)
+    routes.append(
+        Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    )
+    return routes
+
+
+middleware = [
+    Middleware(SecurityHeadersMiddleware),
+    Middleware(SessionMiddleware),
+    Middleware(CSRFMiddleware),
+]
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_environ()
-    routes = [Route("/console/login", login)]
-    return Starlette(routes=routes, lifespan=lifespan(settings))
+    return Starlette(
+        routes=build_routes(),
+        middleware=middleware,
+        exception_handlers=handlers,
+        lifespan=lifespan(settings),
+    )

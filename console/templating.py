@@ -1,0 +1,111 @@
+"""Jinja2 for the console and the public pages: autoescaped, translated, DSFR.
+
+Interface:
+
+    from console.templating import render
+    return render(request, "procedures/list.html", {"procedures": rows}, status_code=200)
+
+Every template receives, besides the given context:
+- `request`, `url_for(name, **params)` (Starlette's, gives a URL object; use `|string` or
+  `.include_query_params(...)` as needed);
+- `user`: the signed-in `console.scope.CurrentUser` or None;
+- `csrf_token` (a string) and `csrf_input()` (the hidden field, already markup) for forms;
+- `_("Texte français {n}", n=3)`: French source text translated through
+  `console/locales/en.json` when the locale is English; `locale` ("fr" or "en");
+- `lang_url("en")`: the current URL in another language (for the language switch);
+- `can_triage(user)`, `can_manage_procedures(user)`, `can_manage_users(user)`,
+  `is_admin(user)` from `console.scope`.
+
+The locale comes from `?lang=`, then a `lang` cookie, then Accept-Language. The cookie is set
+only on console pages (`/console…`, staff who chose a language); citizen-facing pages read it
+when present but never set one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from console import scope
+from console.security import CSRF_FIELD, csrf_token, current_user, is_console_path
+from retour.i18n import LOCALES, Translate, negotiate, translator
+
+HERE: Final = Path(__file__).resolve().parent
+TEMPLATES_DIR: Final = HERE / "templates"
+LOCALES_DIR: Final = HERE / "locales"
+LANG_COOKIE: Final = "lang"
+LANG_COOKIE_MAX_AGE: Final = 365 * 24 * 60 * 60
+
+environment = Environment(
+    loader=FileSystemLoader(str(TEMPLATES_DIR)),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.globals.update(
+    can_triage=scope.can_triage,
+    can_manage_procedures=scope.can_manage_procedures,
+    can_manage_users=scope.can_manage_users,
+    is_admin=scope.is_admin,
+)
+templates = Jinja2Templates(env=environment)
+
+
+def locale_of(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LOCALES:
+        return asked
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LOCALES:
+        return cookie
+    return negotiate(None, request.headers.get("accept-language"))
+
+
+def translate_for(request: Request) -> Translate:
+    return translator(locale_of(request), [LOCALES_DIR])
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    locale = locale_of(request)
+    return {
+        "user": current_user(request),
+        "csrf_token": csrf_token(request) if is_console_path(request.url.path) else "",
+        "csrf_input": lambda: Markup('<input type="hidden" name="{}" value="{}">').format(
+            CSRF_FIELD, escape(csrf_token(request))
+        ),
+        "_": translator(locale, [LOCALES_DIR]),
+        "locale": locale,
+        "lang_url": lambda target: _relative(request, target),
+    }
+
+
+def _relative(request: Request, locale: str) -> str:
+    query = request.url.include_query_params(lang=locale).query
+    return f"{request.url.path}?{query}"
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    full = base_context(request)
+    full.update(context or {})
+    response = templates.TemplateResponse(
+        request, name, full, status_code=status_code, headers=headers
+    )
+    asked = request.query_params.get("lang")
+    if asked in LOCALES and is_console_path(request.url.path):
+        response.set_cookie(
+            LANG_COOKIE, asked, max_age=LANG_COOKIE_MAX_AGE, httponly=True, samesite="lax"
+        )
+    return response
