@@ -1,0 +1,283 @@
+"""The inbox's query: filters read from the URL, keyset pagination, counts per status.
+
+Pages are cut on (received_at, id), newest first: a page is one index range scan however
+deep it is, and rows with equal timestamps are neither repeated nor skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, ColumnElement, func, literal, or_, tuple_
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col, select
+
+from retour.models import KINDS, SATISFACTION_LEVELS, STATUSES, Feedback, UTCDateTime
+from retour.search import normalize_query, search_condition
+
+PAGE_SIZE: Final = 50
+PARIS: Final = ZoneInfo("Europe/Paris")
+PII_CATEGORIES: Final = ("email", "phone", "nir", "iban")
+COMMENT_CHOICES: Final = ("with", "without")
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the filter form asks for; every field is optional and empty means "any"."""
+
+    ministry: int | None = None  # DINUM only: narrow to one ministry
+    procedure: str = ""
+    status: str = ""
+    kind: str = ""
+    rating: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    comment: str = ""  # "with" | "without"
+    unregistered: bool = False
+    pii: str = ""  # "any" or one category
+    spam: bool = False
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> tuple[InboxFilters, list[str]]:
+        """Filters from query parameters; values that make no sense are dropped and named."""
+        errors: list[str] = []
+
+        def pick(name: str, allowed: Sequence[str]) -> str:
+            value = params.get(name, "").strip()
+            if value and value not in allowed:
+                errors.append(name)
+                return ""
+            return value
+
+        def number(name: str, allowed: Sequence[int] | None = None) -> int | None:
+            value = params.get(name, "").strip()
+            if not value:
+                return None
+            if not value.isdigit() or len(value) > 12 or (allowed and int(value) not in allowed):
+                errors.append(name)
+                return None
+            return int(value)
+
+        def day(name: str) -> dt.date | None:
+            value = params.get(name, "").strip()
+            if not value:
+                return None
+            try:
+                return dt.date.fromisoformat(value[:10])
+            except ValueError:
+                errors.append(name)
+                return None
+
+        procedure = params.get("procedure", "").strip()
+        if len(procedure) > 64 or "\x00" in procedure:
+            errors.append("procedure")
+            procedure = ""
+        filters = cls(
+            ministry=number("ministry"),
+            procedure=procedure,
+            status=pick("status", STATUSES),
+            kind=pick("kind", KINDS),
+            rating=number("rating", SATISFACTION_LEVELS),
+            date_from=day("from"),
+            date_to=day("to"),
+            comment=pick("comment", COMMENT_CHOICES),
+            unregistered=params.get("unregistered", "") in ("1", "on", "true"),
+            pii=pick("pii", ("any", *PII_CATEGORIES)),
+            spam=params.get("spam", "") in ("1", "on", "true"),
+            q=normalize_query(params.get("q")),
+        )
+        return filters, errors
+
+    def to_query(self) -> dict[str, str]:
+        """The filters as query parameters (only those set), for links that keep them."""
+        names = {"date_from": "from", "date_to": "to"}
+        out: dict[str, str] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value in (None, "", False):
+                continue
+            out[names.get(field.name, field.name)] = "1" if value is True else str(value)
+        return out
+
+    @property
+    def active(self) -> bool:
+        return bool(self.to_query())
+
+    def without(self, *names: str) -> InboxFilters:
+        defaults: dict[str, Any] = {f.name: f.default for f in fields(self) if f.name in names}
+        return replace(self, **defaults)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the inbox: the row (received_at, id) a page starts after or before."""
+
+    received_at: dt.datetime
+    id: int
+
+    def encode(self) -> str:
+        stamp = self.received_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S.%f")
+        return f"{stamp}_{self.id}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Cursor | None:
+        if not raw or len(raw) > 60:
+            return None
+        stamp, _, ident = raw.partition("_")
+        try:
+            at = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S.%f").replace(tzinfo=dt.UTC)
+        except ValueError:
+            return None
+        return cls(at, int(ident)) if ident.isdigit() and len(ident) < 19 else None
+
+    @classmethod
+    def of(cls, feedback: Feedback) -> Cursor:
+        assert feedback.id is not None
+        return cls(feedback.received_at, feedback.id)
+
+
+def _paris_midnight_utc(day: dt.date) -> dt.datetime:
+    # Staff think in French days: the period's edges are midnight in Paris.
+    return dt.datetime.combine(day, dt.time(), tzinfo=PARIS).astimezone(dt.UTC)
+
+
+def scope_conditions(
+    ministry_ids: Sequence[int] | None, filters: InboxFilters
+) -> list[ColumnElement[bool]]:
+    """Whose submissions: the actor's ministries (None: all), narrowed by ministry/procedure."""
+    conditions: list[ColumnElement[bool]] = []
+    if ministry_ids is not None:
+        if len(ministry_ids) == 1:
+            conditions.append(col(Feedback.ministry_id) == ministry_ids[0])
+        else:
+            conditions.append(col(Feedback.ministry_id).in_(list(ministry_ids)))
+    if filters.ministry is not None:
+        conditions.append(col(Feedback.ministry_id) == filters.ministry)
+    if filters.procedure:
+        conditions.append(col(Feedback.procedure_id) == filters.procedure)
+    return conditions
+
+
+def filter_conditions(
+    ministry_ids: Sequence[int] | None, filters: InboxFilters, dialect: str
+) -> list[ColumnElement[bool]]:
+    conditions = scope_conditions(ministry_ids, filters)
+    honeypot = col(Feedback.honeypot)
+    status = col(Feedback.status)
+    if filters.spam:
+        conditions.append(or_(honeypot.is_(True), status == "spam"))
+    elif filters.status != "spam":
+        # Honeypot and spam stay out of the inbox unless asked for.
+        conditions.append(honeypot.is_(False))
+        if not filters.status:
+            conditions.append(status != "spam")
+    if filters.status:
+        conditions.append(status == filters.status)
+    if filters.kind:
+        conditions.append(col(Feedback.kind) == filters.kind)
+    if filters.rating is not None:
+        conditions.append(col(Feedback.satisfaction) == filters.rating)
+    if filters.date_from is not None:
+        conditions.append(col(Feedback.received_at) >= _paris_midnight_utc(filters.date_from))
+    if filters.date_to is not None:
+        end = _paris_midnight_utc(filters.date_to + dt.timedelta(days=1))
+        conditions.append(col(Feedback.received_at) < end)
+    if filters.comment == "with":
+        conditions.append(col(Feedback.comment) != "")
+    elif filters.comment == "without":
+        conditions.append(col(Feedback.comment) == "")
+    if filters.unregistered:
+        conditions.append(col(Feedback.origin_registered).is_(False))
+    if filters.pii == "any":
+        conditions.append(col(Feedback.pii_categories) != "")
+    elif filters.pii:
+        padded = " " + col(Feedback.pii_categories) + " "
+        conditions.append(padded.like(f"% {filters.pii} %"))
+    if filters.q:
+        condition = search_condition(dialect, filters.q)
+        if condition is not None:
+            conditions.append(condition)
+    return conditions
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Feedback]
+    next: Cursor | None  # older rows exist after the last one
+    previous: Cursor | None  # newer rows exist before the first one
+
+
+def fetch_page(
+    session: Session,
+    *,
+    ministry_ids: Sequence[int] | None,
+    filters: InboxFilters,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page, newest first: after `after` (older), or before `before` (newer), or the top."""
+    dialect = session.get_bind().dialect.name
+    key = tuple_(col(Feedback.received_at), col(Feedback.id))
+
+    def position(cursor: Cursor) -> Any:
+        # Typed literals, so that UTCDateTime stores the bound value as the column holds it.
+        return tuple_(literal(cursor.received_at, UTCDateTime()), literal(cursor.id, BigInteger()))
+    statement = select(Feedback).where(*filter_conditions(ministry_ids, filters, dialect))
+    if before is not None:
+        statement = statement.where(key > position(before)).order_by(
+            col(Feedback.received_at).asc(), col(Feedback.id).asc()
+        )
+    else:
+        if after is not None:
+            statement = statement.where(key < position(after))
+        statement = statement.order_by(col(Feedback.received_at).desc(), col(Feedback.id).desc())
+    # One row more than shown tells whether another page follows.
+    rows = list(session.exec(statement.limit(size + 1)).all())
+    more = len(rows) > size
+    rows = rows[:size]
+    if before is not None:
+        rows.reverse()
+        # We came from an older page, so one follows; a newer one only if a row was left over.
+        next_cursor = Cursor.of(rows[-1]) if rows else None
+        return Page(rows, next_cursor, Cursor.of(rows[0]) if more and rows else None)
+    next_cursor = Cursor.of(rows[-1]) if more and rows else None
+    previous = Cursor.of(rows[0]) if after is not None and rows else None
+    return Page(rows, next_cursor, previous)
+
+
+def status_counts(
+    session: Session, *, ministry_ids: Sequence[int] | None, filters: InboxFilters
+) -> dict[str, int]:
+    """Submissions per status in the scope (ministry, procedure), honeypot excluded.
+
+    Only the scope, not the other filters: this reads the (ministry_id, status, honeypot, …)
+    index alone, without touching the table.
+    """
+    statement = (
+        select(col(Feedback.status), func.count())
+        .where(*scope_conditions(ministry_ids, filters), col(Feedback.honeypot).is_(False))
+        .group_by(col(Feedback.status))
+    )
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, count in session.exec(statement).all():
+        counts[status] = count
+    return counts
+
+
+def export_statement(
+    ministry_ids: Sequence[int] | None, filters: InboxFilters, dialect: str
+) -> Select[Any]:
+    """Every row the filters select, newest first (the export walks it with a cursor)."""
+    return (
+        select(Feedback)
+        .where(*filter_conditions(ministry_ids, filters, dialect))
+        .order_by(col(Feedback.received_at).desc(), col(Feedback.id).desc())
+    )
+
+
