@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ingest.app import create_app
-from retour.models import Procedure
+from retour.models import Feedback, Procedure
 from retour.settings import Settings
 from tests.factories import make_procedure
 from tests.live import serve_in_thread
@@ -59,3 +61,9 @@ def submission(procedure: Procedure, token: str) -> Callable[..., dict[str, Any]
         return body
 
     return build
+
+
+def stored_feedback(engine: Engine) -> list[Any]:
+    """Every stored submission, read afresh."""
+    with engine.connect() as connection:
+        return list(connection.execute(select(Feedback.__table__).order_by(text("id"))))  # type: ignore[attr-defined]

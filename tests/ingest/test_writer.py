@@ -1,0 +1,99 @@
+"""Group commit: concurrent submissions share transactions; failures answer 503, never lose rows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from ingest.app import create_app
+from ingest.state import IngestState
+from ingest.submissions import Accepted, accept, parse_submission
+from retour.models import Procedure
+from retour.settings import Settings
+from tests.ingest.conftest import ORIGIN, stored_feedback
+
+
+def body_for(procedure: Procedure, token: str, client_id: str | None = None) -> dict[str, Any]:
+    return {
+        "procedure_id": procedure.id,
+        "token": token,
+        "client_id": client_id or str(uuid.uuid4()),
+        "satisfaction": 2,
+        "comment": "Trop long à remplir.",
+        "page_url": f"{ORIGIN}/demarche",
+    }
+
+
+def test_concurrent_submissions_share_transactions_and_dedupe_in_a_batch(
+    settings: Settings, procedure: Procedure, engine: Engine
+) -> None:
+    async def scenario() -> tuple[list[Accepted], int]:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app) as state:
+            ingest: IngestState = state["ingest"]  # type: ignore[index]
+            token = ingest.tokens.issue(procedure.id)
+            repeated = str(uuid.uuid4())
+            bodies = [body_for(procedure, token, repeated) for _ in range(10)]
+            bodies += [body_for(procedure, token) for _ in range(90)]
+            results = await asyncio.gather(
+                *(accept(ingest, parse_submission(body)) for body in bodies)
+            )
+            return list(results), ingest.writer.batches
+
+    results, batches = asyncio.run(scenario())
+    # A hundred concurrent submissions: a handful of transactions, not a hundred.
+    assert batches <= 3
+    assert len({result for result in results[:10]}) == 1  # same client_id, same answer
+    assert len({result.id for result in results}) == 91
+    rows = stored_feedback(engine)
+    assert len(rows) == 91
+    assert {(row.id, row.receipt) for row in rows} == {(r.id, r.receipt) for r in results}
+
+
+def test_database_failure_answers_503_and_a_retry_stores_once(
+    client: httpx.Client, submission: Any, engine: Engine
+) -> None:
+    body = submission()
+    # A real failure: the table is gone for a moment.
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE feedback RENAME TO feedback_away"))
+    try:
+        refused = client.post("/api/v1/feedback", json=body)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE feedback_away RENAME TO feedback"))
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["error"]["code"] == "unavailable"
+    assert stored_feedback(engine) == []
+
+    retried = client.post("/api/v1/feedback", json=body)
+    assert retried.status_code == 202
+    again = client.post("/api/v1/feedback", json=body)
+    assert again.json() == retried.json()
+    assert len(stored_feedback(engine)) == 1
+
+
+def test_concurrent_repeats_over_http_store_one_row(
+    client: httpx.Client, submission: Any, engine: Engine
+) -> None:
+    body = json.dumps(submission())
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(
+            pool.map(
+                lambda _: client.post(
+                    "/api/v1/feedback", content=body, headers={"Content-Type": "text/plain"}
+                ),
+                range(32),
+            )
+        )
+    assert {answer.status_code for answer in answers} == {202}
+    assert len({answer.text for answer in answers}) == 1
+    assert len(stored_feedback(engine)) == 1
