@@ -29,10 +29,12 @@ class LiveServer:
 
 
 @contextmanager
-def serve_in_thread(app: Any, port: int | None = None) -> Iterator[LiveServer]:
-    """Serve an ASGI app with uvicorn in a thread of this process."""
+def serve_in_thread(app: Any, port: int | None = None, **options: Any) -> Iterator[LiveServer]:
+    """Serve an ASGI app with uvicorn in a thread of this process (options go to uvicorn.Config)."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
