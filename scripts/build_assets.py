@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DSFR_DIST = ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
 DSFR_TARGET = ROOT / "console" / "static" / "dsfr"
+# The hosted form (ingest) keeps its own copy: ingest never imports console.
+INGEST_DSFR_TARGET = ROOT / "ingest" / "static" / "dsfr"
+WIDGET_BUILD = ROOT / "widget" / "build.mjs"
 # Only what the pages use: the stylesheet, its fonts and icons, and the script.
 DSFR_FILES = (
     "dsfr.min.css",
@@ -23,16 +27,23 @@ def main() -> None:
         raise SystemExit(
             "node_modules/@gouvfr/dsfr is missing: run `npm ci --ignore-scripts` first"
         )
+    for root in (DSFR_TARGET, INGEST_DSFR_TARGET):
+        copy_dsfr(root)
+    # The widget, minified into widget/dist/ (terser and csso from node_modules).
+    subprocess.run(["node", str(WIDGET_BUILD)], check=True)  # noqa: S603, S607
+
+
+def copy_dsfr(root: Path) -> None:
     for name in DSFR_FILES:
         source = DSFR_DIST / name
         if source.is_file():
-            target = DSFR_TARGET / name
+            target = root / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
     for name in DSFR_DIRS:
         source = DSFR_DIST / name
         if source.is_dir():
-            shutil.copytree(source, DSFR_TARGET / name, dirs_exist_ok=True)
+            shutil.copytree(source, root / name, dirs_exist_ok=True)
 
 
 if __name__ == "__main__":

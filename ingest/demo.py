@@ -1,0 +1,83 @@
+"""GET /demo: a ministry's procedure page with the snippet pasted, to see the button in one click.
+
+`?procedure=ID` picks the procedure (default: the first active one, so that `retour demo`'s
+data shows at once); `?lang=en` makes it an English page, which the widget follows.
+The page is served under a strict Content-Security-Policy allowing only the service's
+origin, as a ministry that follows docs/embedding.md would send.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import anyio.to_thread
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ingest.hosted_form import LOCALES_DIRS, templates
+from ingest.state import ingest_state
+from retour.i18n import translator
+from retour.models import PROCEDURE_ID_RE, Ministry, Procedure
+
+MAX_LISTED: Final = 12
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _load(engine: Engine, wanted: str | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    columns = (Procedure.id, Procedure.title, Procedure.button_label, Ministry.name)
+    query = (
+        select(*columns)  # type: ignore[call-overload]
+        .join(Ministry, Ministry.id == Procedure.ministry_id)
+        .where(Procedure.active)
+        .order_by(Procedure.id)
+    )
+    with engine.connect() as connection:
+        listed = [dict(row._mapping) for row in connection.execute(query.limit(MAX_LISTED))]
+        chosen = None
+        if wanted:
+            row = connection.execute(query.where(Procedure.id == wanted)).first()
+            chosen = dict(row._mapping) if row else None
+    return (chosen or (listed[0] if listed and not wanted else None)), listed
+
+
+async def demo_page(request: Request) -> Response:
+    state = ingest_state(request)
+    wanted = request.query_params.get("procedure")
+    if wanted is not None and not PROCEDURE_ID_RE.match(wanted):
+        wanted = ""
+    procedure, listed = await anyio.to_thread.run_sync(_load, state.engine, wanted)
+    locale = "en" if request.query_params.get("lang") == "en" else "fr"
+    service = state.settings.public_url
+    service_origin = _origin(service)
+    csp = (
+        f"default-src 'none'; script-src {service_origin}; connect-src {service_origin}; "
+        f"style-src 'self' {service_origin}; font-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+    context = {
+        "_": translator(locale, LOCALES_DIRS),
+        "locale": locale,
+        "procedure": procedure,
+        "listed": listed,
+        "service": service,
+        "csp": csp,
+    }
+    status = 200 if procedure or not wanted else 404
+    return templates.TemplateResponse(
+        request,
+        "demo.html",
+        context,
+        status_code=status,
+        headers={"Content-Security-Policy": csp, "Cache-Control": "no-store"},
+    )
+
+
+demo_routes: Final = [Route("/demo", demo_page, methods=["GET"])]

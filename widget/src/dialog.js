@@ -1,0 +1,475 @@
+/* « Je fais un retour » — the dialog, loaded by the loader on the first click (or to send the outbox).
+ *
+ * The dialog lives in an open shadow root: host-page styles do not reach it and its own
+ * styles (dialog.css, linked — never inline, so a strict CSP allowing only the service's
+ * origin is enough) do not leak out. The DOM is built node by node, never from HTML strings,
+ * so the procedure title is text and the code keeps working under Trusted Types.
+ *
+ * Never lose a word: a submission goes to a localStorage outbox before its first attempt and
+ * leaves it only once the service accepted it (202) or refused it for good (4xx). Retries keep
+ * the same client_id, so the service stores it once however often it arrives.
+ *
+ * The build wraps this file and pii.js (the browser copy of the personal-data rules,
+ * `retourPii(text) -> [category, ...]`) in one IIFE.
+ */
+'use strict';
+
+var api = window.JeFaisUnRetour;
+var base = api.base;
+var OUTBOX = 'retour-outbox';
+var MAX = 2000;
+var T = api.en ? {
+  title: 'Give feedback', procedure: 'Online service: ', close: 'Close',
+  required: 'Only the first question is required.',
+  sat: 'How did it go?', sats: ['Well', 'So-so', 'Badly'],
+  kind: 'What is it about? (optional)',
+  kinds: ['A complaint', 'A request for a change', 'Something that does not work',
+    'Missing information or step', 'A compliment', 'Something else'],
+  comment: 'Your message (optional)',
+  commentHint: 'Do not write personal data (social security number, phone…): it would be masked.',
+  left: function (n) { return n.toLocaleString('en') + ' characters left'; },
+  answer: 'I would like an answer', email: 'Your email address',
+  emailHint: 'Expected format: name@domain.fr. Used only to answer you.',
+  send: 'Send', sending: 'Sending…',
+  errSat: 'Say how it went.', errEmail: 'Enter a valid email address, such as name@domain.fr.',
+  errEmailNone: 'Enter your email address to get an answer.', errOther: 'This field is invalid.',
+  thanks: 'Thank you for your feedback!', thanksText: 'It has been sent to the administration in charge of this service.',
+  receipt: 'Your tracking code: ', follow: 'Follow your feedback', newTab: ' (new tab)',
+  saved: 'Message saved', savedText: 'You seem to be offline or the service is not answering. Your message is saved on this device and will be sent automatically as soon as possible.',
+  pii: function (what) { return 'Your message seems to contain ' + what + '. It will be masked: the administration will not see it.'; },
+  piiAnswer: ' To get an answer, tick “I would like an answer” and give your email address.',
+  cats: { email: 'an email address', phone: 'a phone number', nir: 'a social security number',
+    iban: 'a bank account number (IBAN)', card: 'a payment card number', plate: 'a number plate',
+    address: 'a postal address', birthdate: 'a date of birth', name: 'your name',
+    reference: 'a file or reference number' },
+  and: ' and ', other: 'personal data'
+} : {
+  title: 'Je fais un retour', procedure: 'Démarche : ', close: 'Fermer',
+  required: 'Seule la première question est obligatoire.',
+  sat: 'Comment s’est passée votre démarche ?', sats: ['Bien', 'Moyennement', 'Mal'],
+  kind: 'De quoi s’agit-il ? (facultatif)',
+  kinds: ['Une réclamation', 'Une demande d’amélioration', 'Un dysfonctionnement',
+    'Une information ou une étape manquante', 'Un compliment', 'Autre chose'],
+  comment: 'Votre message (facultatif)',
+  commentHint: 'N’écrivez pas de données personnelles (numéro de sécurité sociale, téléphone…) : elles seraient masquées.',
+  left: function (n) { return 'Il reste ' + n.toLocaleString('fr') + ' caractères'; },
+  answer: 'Je souhaite recevoir une réponse', email: 'Votre adresse électronique',
+  emailHint: 'Format attendu : nom@domaine.fr. Elle ne sert qu’à vous répondre.',
+  send: 'Envoyer', sending: 'Envoi en cours…',
+  errSat: 'Indiquez comment s’est passée votre démarche.',
+  errEmail: 'Saisissez une adresse électronique valide, par exemple nom@domaine.fr.',
+  errEmailNone: 'Saisissez votre adresse électronique pour recevoir une réponse.',
+  errOther: 'Ce champ n’est pas valide.',
+  thanks: 'Merci pour votre retour !', thanksText: 'Il a bien été transmis à l’administration qui gère cette démarche.',
+  receipt: 'Votre code de suivi : ', follow: 'Suivre votre retour', newTab: ' (nouvel onglet)',
+  saved: 'Message enregistré', savedText: 'Vous semblez hors connexion ou le service ne répond pas. Votre message est enregistré sur cet appareil et sera envoyé automatiquement dès que possible.',
+  pii: function (what) { return 'Votre message semble contenir ' + what + '. Cette information sera masquée : l’administration ne la verra pas.'; },
+  piiAnswer: ' Pour recevoir une réponse, cochez « Je souhaite recevoir une réponse » et indiquez votre adresse électronique.',
+  cats: { email: 'une adresse électronique', phone: 'un numéro de téléphone', nir: 'un numéro de sécurité sociale',
+    iban: 'un numéro de compte bancaire (IBAN)', card: 'un numéro de carte bancaire', plate: 'une plaque d’immatriculation',
+    address: 'une adresse postale', birthdate: 'une date de naissance', name: 'votre nom',
+    reference: 'un numéro de dossier' },
+  and: ' et ', other: 'des données personnelles'
+};
+var KINDS = ['complaint', 'change_request', 'malfunction', 'omission', 'praise', 'other'];
+
+// --- Small helpers --------------------------------------------------------------------------
+
+// h('p', {id: 'x'}, 'text', child) — attributes set one by one; strings become text nodes.
+function h(tag, attrs) {
+  var node = document.createElement(tag);
+  for (var key in attrs) if (attrs[key] != null) node.setAttribute(key, attrs[key]);
+  for (var i = 2; i < arguments.length; i++) {
+    var child = arguments[i];
+    if (child != null) node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+function uuid() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  // Older browsers: RFC 4122 version 4 from getRandomValues (or Math.random as a last resort).
+  var bytes = new Uint8Array(16);
+  if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(bytes);
+  else for (var i = 0; i < 16; i++) bytes[i] = Math.random() * 256;
+  bytes[6] = (bytes[6] & 15) | 64;
+  bytes[8] = (bytes[8] & 63) | 128;
+  var hex = Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join('');
+  return hex.slice(0, 8) + '-' + hex.slice(8, 12) + '-' + hex.slice(12, 16) + '-' + hex.slice(16, 20) + '-' + hex.slice(20);
+}
+
+function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+
+// --- Outbox: what the citizen sent and the service has not yet accepted -------------------------
+
+function readOutbox() {
+  try { return JSON.parse(localStorage.getItem(OUTBOX)) || []; } catch (e) { return []; }
+}
+
+function writeOutbox(entries) {
+  try {
+    if (entries.length) localStorage.setItem(OUTBOX, JSON.stringify(entries));
+    else localStorage.removeItem(OUTBOX);
+  } catch (e) { /* storage full or disabled: the in-page retries still run */ }
+}
+
+function keep(entry) {
+  var entries = readOutbox().filter(function (e) { return e.client_id !== entry.client_id; });
+  entries.push(entry);
+  writeOutbox(entries);
+}
+
+function forget(clientId) {
+  writeOutbox(readOutbox().filter(function (e) { return e.client_id !== clientId; }));
+}
+
+// --- Talking to the service ----------------------------------------------------------------------
+
+var configs = {};
+
+function loadConfig(procedureId, fresh) {
+  if (!fresh && configs[procedureId]) return configs[procedureId];
+  var url = base + '/api/v1/procedures/' + encodeURIComponent(procedureId) + '/form?lang=' + (api.en ? 'en' : 'fr');
+  var pending = fetch(url, { credentials: 'omit' }).then(function (response) {
+    if (!response.ok) throw response;
+    return response.json();
+  });
+  configs[procedureId] = pending;
+  pending.catch(function () { if (configs[procedureId] === pending) delete configs[procedureId]; });
+  return pending;
+}
+
+// Resolves with {id, receipt}; rejects with {field, code} when the service refuses it for good.
+// Calls onDelay() once when a first attempt failed for a reason worth waiting out.
+async function deliver(entry, onDelay) {
+  var wait = 1000;
+  var refreshed = false;
+  for (var attempt = 0; ; attempt++) {
+    var response = null;
+    try {
+      var config = await loadConfig(entry.procedure_id, false);
+      var body = Object.assign({ token: config.token }, entry);
+      response = await fetch(base + '/api/v1/feedback', {
+        method: 'POST', body: JSON.stringify(body), credentials: 'omit', keepalive: true,
+        headers: { 'Content-Type': 'text/plain;charset=UTF-8' }
+      });
+    } catch (failure) {
+      // A failed form request is a Response; a network failure is an exception.
+      response = failure && failure.status ? failure : null;
+    }
+    if (response && (response.status === 202 || response.status === 200)) {
+      forget(entry.client_id);
+      return response.json();
+    }
+    var status = response ? response.status : 0;
+    if (status === 403) {
+      // Expired or foreign token: a fresh one, then the same submission again, silently.
+      loadConfig(entry.procedure_id, true);
+      if (!refreshed) {
+        refreshed = true;
+        continue;
+      }
+    } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      var error = {};
+      try { error = (await response.json()).error || {}; } catch (e) { /* not JSON */ }
+      forget(entry.client_id);
+      throw error;
+    }
+    if (attempt === 0 && onDelay) onDelay();
+    if (attempt >= 6) throw null;  // stays in the outbox for the next page load
+    var retryAfter = response && Number(response.headers.get('Retry-After'));
+    await sleep(retryAfter ? retryAfter * 1000 : wait);
+    wait = Math.min(wait * 2, 30000);
+  }
+}
+
+var flushing = false;
+
+async function flush() {
+  if (flushing) return;
+  flushing = true;
+  try {
+    var entries = readOutbox();
+    for (var i = 0; i < entries.length; i++) {
+      try { await deliver(entries[i]); } catch (e) { /* kept or dropped by deliver */ }
+    }
+  } finally {
+    flushing = false;
+  }
+}
+
+// --- The dialog ----------------------------------------------------------------------------------
+
+var dialogs = {};
+var seq = 0;
+
+function radios(name, legend, values, labels, required) {
+  var list = h('div', { class: 'choices' });
+  var errorId = name + '-error';
+  for (var i = 0; i < values.length; i++) {
+    var id = name + '-' + values[i];
+    list.appendChild(h('div', { class: 'choice' },
+      h('input', { type: 'radio', id: id, name: name, value: values[i], required: required ? '' : null }),
+      h('label', { for: id }, labels[i])));
+  }
+  return h('fieldset', { id: name + '-group' },
+    h('legend', null, legend),
+    h('p', { id: errorId, class: 'error', hidden: '' }),
+    list);
+}
+
+function build(procedureId, button) {
+  var host = h('retour-dialog', { 'data-procedure': procedureId });
+  var root = host.attachShadow({ mode: 'open' });
+  var sheet = h('link', { rel: 'stylesheet', href: base + '/widget/' + api.version + '/dialog.css' });
+  root.appendChild(sheet);
+  var ui = { host: host, root: root, button: button, procedureId: procedureId };
+
+  var titleId = 'title';
+  var procedure = h('p', { class: 'procedure', hidden: '' });
+  var close = h('button', { type: 'button', class: 'close' }, T.close);
+  var status = h('div', { role: 'status', class: 'status' });
+  var form = h('form', { novalidate: '' });
+  var comment = h('textarea', {
+    id: 'comment', name: 'comment', rows: '5', maxlength: String(MAX),
+    'aria-describedby': 'comment-hint comment-count comment-pii'
+  });
+  var count = h('p', { id: 'comment-count', class: 'hint' }, T.left(MAX));
+  // Polite: read after what the citizen is typing, and it never moves the focus.
+  var pii = h('p', { id: 'comment-pii', class: 'notice', 'aria-live': 'polite' });
+  var wants = h('input', { type: 'checkbox', id: 'wants-answer', 'aria-controls': 'email-block' });
+  var email = h('input', {
+    type: 'email', id: 'email', name: 'contact_email', autocomplete: 'email', spellcheck: 'false',
+    'aria-describedby': 'email-hint email-error'
+  });
+  var emailBlock = h('div', { id: 'email-block', class: 'group', hidden: '' },
+    h('label', { for: 'email' }, T.email),
+    h('p', { id: 'email-hint', class: 'hint' }, T.emailHint),
+    h('p', { id: 'email-error', class: 'error', hidden: '' }),
+    email);
+  var send = h('button', { type: 'submit', class: 'primary' }, T.send);
+
+  form.append(
+    h('p', { class: 'hint' }, T.required),
+    radios('satisfaction', T.sat, ['3', '2', '1'], T.sats, true),
+    radios('kind', T.kind, KINDS, T.kinds, false),
+    h('div', { class: 'group' },
+      h('label', { for: 'comment' }, T.comment),
+      h('p', { id: 'comment-hint', class: 'hint' }, T.commentHint),
+      comment, count, pii),
+    h('div', { class: 'group check' }, wants, h('label', { for: 'wants-answer' }, T.answer)),
+    emailBlock,
+    h('div', { class: 'actions' }, send));
+
+  var body = h('div', { class: 'body' }, h('h2', { id: titleId, tabindex: '-1' }, T.title), procedure, form, status);
+  var dialog = h('dialog', { 'aria-labelledby': titleId, 'aria-modal': 'true', lang: api.en ? 'en' : 'fr' },
+    h('div', { class: 'bar' }, close), body);
+  root.appendChild(dialog);
+  document.body.appendChild(host);
+
+  ui.dialog = dialog; ui.form = form; ui.status = status; ui.body = body; ui.title = body.firstChild;
+  ui.sheet = sheet; ui.procedure = procedure;
+
+  comment.addEventListener('input', function () {
+    count.textContent = T.left(MAX - comment.value.length);
+    notePii(ui, comment.value, wants.checked);
+  });
+  wants.addEventListener('change', function () {
+    emailBlock.hidden = !wants.checked;
+    notePii(ui, comment.value, wants.checked);
+    if (wants.checked) email.focus();
+  });
+  close.addEventListener('click', function () { hide(ui); });
+  dialog.addEventListener('cancel', function (event) { event.preventDefault(); hide(ui); });
+  dialog.addEventListener('keydown', function (event) { trap(ui, event); });
+  form.addEventListener('submit', function (event) { event.preventDefault(); submit(ui); });
+  ui.fields = { comment: comment, wants: wants, email: email, send: send };
+  return ui;
+}
+
+var piiTimer = 0;
+
+function notePii(ui, text, wantsAnswer) {
+  clearTimeout(piiTimer);
+  // Wait for a pause in typing, so a screen reader is not interrupted at every key.
+  piiTimer = setTimeout(function () {
+    var found = typeof retourPii === 'function' ? retourPii(text) : [];
+    var names = [];
+    found.forEach(function (cat) {
+      var name = T.cats[cat] || T.other;
+      if (names.indexOf(name) < 0) names.push(name);
+    });
+    var message = '';
+    if (names.length) {
+      var what = names.length > 1 ? names.slice(0, -1).join(', ') + T.and + names[names.length - 1] : names[0];
+      message = T.pii(what) + (wantsAnswer ? '' : T.piiAnswer);
+    }
+    var node = ui.root.getElementById('comment-pii');
+    if (node.textContent !== message) node.textContent = message;
+  }, 600);
+}
+
+function focusables(ui) {
+  var nodes = ui.dialog.querySelectorAll('button, a[href], input, textarea');
+  return Array.prototype.filter.call(nodes, function (node) {
+    return !node.disabled && node.getClientRects().length > 0;
+  });
+}
+
+// Tab and Shift+Tab go round inside the dialog; Escape closes it.
+function trap(ui, event) {
+  if (event.key === 'Escape') {
+    event.preventDefault();
+    hide(ui);
+    return;
+  }
+  if (event.key !== 'Tab') return;
+  var nodes = focusables(ui);
+  var first = nodes[0];
+  var last = nodes[nodes.length - 1];
+  var active = ui.root.activeElement;
+  if (event.shiftKey && (active === first || active === ui.title || !active)) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && active === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
+function show(ui) {
+  if (!ui.dialog.open) ui.dialog.showModal();
+  ui.title.focus();
+  ui.opened = true;
+}
+
+function hide(ui) {
+  if (ui.dialog.open) ui.dialog.close();
+  if (ui.done) reset(ui);
+  if (ui.button && ui.button.isConnected) ui.button.focus();
+}
+
+// After a thank-you, the next opening starts a new submission.
+function reset(ui) {
+  ui.host.remove();
+  delete dialogs[ui.procedureId];
+}
+
+function setError(ui, field, message) {
+  var root = ui.root;
+  var error = root.getElementById(field + '-error');
+  var inputs = field === 'email' ? [ui.fields.email] : root.querySelectorAll('input[name="' + field + '"]');
+  error.textContent = message || '';
+  error.hidden = !message;
+  Array.prototype.forEach.call(inputs, function (input) {
+    if (message) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+    if (field !== 'email') input.setAttribute('aria-describedby', field + '-error');
+  });
+  return inputs[0];
+}
+
+function value(ui, name) {
+  var checked = ui.form.querySelector('input[name="' + name + '"]:checked');
+  return checked ? checked.value : null;
+}
+
+async function submit(ui) {
+  if (ui.busy) return;
+  var fields = ui.fields;
+  var satisfaction = value(ui, 'satisfaction');
+  var address = fields.email.value.trim();
+  var invalid = [];
+  var emailError = !fields.wants.checked ? '' : !address ? T.errEmailNone
+    : !/^[^@\s]+@[^@\s]+\.[^@\s]{2,}$/.test(address) ? T.errEmail : '';
+  if (!satisfaction) invalid.push(setError(ui, 'satisfaction', T.errSat));
+  else setError(ui, 'satisfaction', '');
+  if (emailError) invalid.push(setError(ui, 'email', emailError));
+  else setError(ui, 'email', '');
+  if (invalid.length) {
+    // Focus the first field in error: its message is read with it (aria-describedby).
+    invalid[0].focus();
+    return;
+  }
+  var entry = ui.entry || {
+    procedure_id: ui.procedureId,
+    client_id: uuid()
+  };
+  Object.assign(entry, {
+    satisfaction: Number(satisfaction),
+    kind: value(ui, 'kind'),
+    comment: fields.comment.value,
+    contact_email: fields.wants.checked ? address : null,
+    page_url: location.origin + location.pathname,
+    locale: api.en ? 'en' : 'fr',
+    website: ''
+  });
+  ui.entry = entry;
+  keep(entry);
+  ui.busy = true;
+  fields.send.disabled = true;
+  ui.status.textContent = T.sending;
+  try {
+    var accepted = await deliver(entry, function () { saved(ui); });
+    thank(ui, accepted.receipt);
+  } catch (error) {
+    if (error) {
+      // Refused for good (a field the service found invalid): say which, keep what was typed.
+      var field = error.field === 'contact_email' ? 'email' : error.field === 'satisfaction' ? 'satisfaction' : null;
+      ui.status.textContent = field ? '' : (error.message || T.errOther);
+      if (field) setError(ui, field, error.message || T.errOther).focus();
+      ui.entry = null;
+    }
+  } finally {
+    ui.busy = false;
+    fields.send.disabled = false;
+  }
+}
+
+function swap(ui, heading, children) {
+  ui.form.hidden = true;
+  ui.procedure.hidden = true;
+  ui.title.textContent = heading;
+  ui.status.textContent = '';
+  children.forEach(function (child) { ui.status.appendChild(child); });
+  ui.done = true;
+  if (ui.dialog.open) ui.title.focus();
+}
+
+function saved(ui) {
+  window.addEventListener('online', flush);
+  swap(ui, T.saved, [h('p', null, T.savedText)]);
+}
+
+function thank(ui, receipt) {
+  var link = h('a', { href: base + '/suivi/' + encodeURIComponent(receipt), target: '_blank', rel: 'noopener' },
+    T.follow, h('span', { class: 'sr-only' }, T.newTab));
+  swap(ui, T.thanks, [
+    h('p', null, T.thanksText),
+    h('p', null, T.receipt, h('strong', { class: 'receipt' }, receipt)),
+    h('p', null, link)
+  ]);
+}
+
+function openDialog(procedureId, button) {
+  var ui = dialogs[procedureId] || (dialogs[procedureId] = build(procedureId, button));
+  ui.button = button;
+  loadConfig(procedureId, false).then(function (config) {
+    if (config.title) {
+      ui.procedure.textContent = T.procedure + config.title;
+      ui.procedure.hidden = ui.done;
+    }
+  }, function () { /* offline: the form still works, the outbox will carry it */ });
+  // Wait for the stylesheet so the dialog never shows unstyled (but never wait forever).
+  if (ui.opened || ui.sheet.sheet) return show(ui);
+  var shown = false;
+  var once = function () { if (!shown) { shown = true; show(ui); } };
+  ui.sheet.addEventListener('load', once);
+  ui.sheet.addEventListener('error', once);
+  setTimeout(once, 3000);
+}
+
+api.open = openDialog;
+if (api.want) openDialog(api.want[0], api.want[1]);
+api.want = null;
+flush();

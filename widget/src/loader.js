@@ -1,0 +1,95 @@
+/* « Je fais un retour » — the loader every procedure page includes (served as /widget.js).
+ *
+ * It must stay tiny (budget: 1.5 KB gzipped), so it only:
+ *  - turns each <a data-retour="procedure-id"> into a <button> (the link stays the no-JS path),
+ *  - sends one "view" impression per procedure and page load,
+ *  - loads the dialog (script + styles) on the first click, or when the outbox holds
+ *    submissions that could not be sent on an earlier visit.
+ * Everything else lives in dialog.js. Nothing here sets a cookie or reads one.
+ */
+(function () {
+  'use strict';
+
+  var script = document.currentScript;
+  // Loaded twice (two snippets on one page): the first copy does the work.
+  if (!script || window.JeFaisUnRetour) return;
+
+  // The service is wherever this script came from, unless the tag says otherwise.
+  var base = script.getAttribute('data-retour-endpoint') ||
+    script.src.replace(/\/widget\.js([?#].*)?$/, '');
+  // Replaced by the server with the dialog assets' content hash (immutable URLs).
+  var version = '__RETOUR_VERSION__';
+  var english = /^en/i.test(document.documentElement.lang);
+  // No query string or fragment: they often carry personal data.
+  var pageUrl = location.origin + location.pathname;
+  var api = window.JeFaisUnRetour = { base: base, version: version, en: english, want: null };
+  var loading = false;
+
+  function beacon(procedureId, event) {
+    var url = base + '/api/v1/impressions';
+    // JSON sent as text/plain: a "simple" request, so the browser makes no CORS preflight.
+    var body = JSON.stringify({ procedure_id: procedureId, event: event, page_url: pageUrl });
+    try {
+      if (navigator.sendBeacon && navigator.sendBeacon(url, body)) return;
+      fetch(url, { method: 'POST', body: body, keepalive: true, credentials: 'omit', mode: 'no-cors' });
+    } catch (e) { /* counting views must never break the page */ }
+  }
+
+  function loadDialog(fallbackHref) {
+    if (loading) return;
+    loading = true;
+    var tag = document.createElement('script');
+    tag.src = base + '/widget/' + version + '/dialog.js';
+    tag.async = true;
+    tag.onerror = function () {
+      loading = false;
+      // The dialog cannot load (blocked, offline): the hosted form still works.
+      if (fallbackHref && api.want) location.href = fallbackHref;
+    };
+    document.head.appendChild(tag);
+  }
+
+  function open(procedureId, button, href) {
+    beacon(procedureId, 'open');
+    if (api.open) return api.open(procedureId, button);
+    api.want = [procedureId, button];
+    loadDialog(href);
+  }
+
+  function upgrade(link, seen) {
+    var procedureId = link.getAttribute('data-retour');
+    if (!procedureId) return;
+    var button = document.createElement('button');
+    var label = link.getAttribute('data-retour-label');
+    button.type = 'button';
+    button.className = link.className;
+    if (link.id) button.id = link.id;
+    button.setAttribute('aria-haspopup', 'dialog');
+    button.setAttribute('data-retour', procedureId);
+    if (label) button.textContent = label;
+    // Keep what the ministry put in the link (text, image with its alt) as the button's content.
+    else while (link.firstChild) button.appendChild(link.firstChild);
+    if (!button.textContent.trim() && !button.querySelector('img[alt]')) {
+      button.textContent = english ? 'Give feedback' : 'Je fais un retour';
+    }
+    button.addEventListener('click', function () { open(procedureId, button, link.href); });
+    link.parentNode.replaceChild(button, link);
+    if (!seen[procedureId]) {
+      seen[procedureId] = 1;
+      beacon(procedureId, 'view');
+    }
+  }
+
+  function start() {
+    var links = document.querySelectorAll('a[data-retour]');
+    var seen = {};
+    for (var i = 0; i < links.length; i++) upgrade(links[i], seen);
+    // Submissions kept from an earlier visit (offline, closed tab): the dialog script sends them.
+    try {
+      if (localStorage.getItem('retour-outbox')) loadDialog();
+    } catch (e) { /* storage disabled: nothing can be waiting */ }
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
