@@ -13,14 +13,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from ingest.demo import demo_routes
 from ingest.errors import handlers
 from ingest.feedback import submit_feedback
 from ingest.form import form_config
+from ingest.hosted_form import hosted_form_routes
 from ingest.impressions import count_impression
 from ingest.limits import RateLimits
 from ingest.openapi import openapi_json
 from ingest.procedures import ProcedureCache
 from ingest.state import IngestState
+from ingest.widget_routes import widget_routes
 from ingest.writer import Writer
 from retour.db import make_engine
 from retour.settings import Settings
@@ -37,6 +40,9 @@ routes: list[BaseRoute] = [
     Route("/api/v1/procedures/{procedure_id}/form", form_config),
     Route("/api/v1/feedback", submit_feedback, methods=["POST"]),
     Route("/api/v1/impressions", count_impression, methods=["POST"]),
+    *widget_routes,
+    *hosted_form_routes,
+    *demo_routes,
 ]
 
 middleware = [
