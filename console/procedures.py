@@ -1,7 +1,252 @@
-"""placeholder: filled in shortly."""
+"""The register of procedures: list, create, edit, archive, and per procedure its snippet and
+where its button was seen.
+
+Routes (reading: every role, own ministry only — DINUM sees all; writing:
+`can_manage_procedures`; another ministry's procedure answers 404):
+`GET /console/procedures` ("procedures"; `?ministere=<id>` for admins, `?archivees=1`),
+`GET/POST /console/procedures/new` ("procedure_new"), `GET/POST /console/procedures/import`
+("procedures_import", in `console.procedures_import`), `GET /console/procedures/{id}`
+("procedure"), `GET/POST /console/procedures/{id}/edit` ("procedure_edit"),
+`POST /console/procedures/{id}/archive` and `/unarchive`.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from typing import Any
 
-routes: list[BaseRoute] = []
+from markupsafe import escape
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from console import procedures_data as data
+from console import procedures_import
+from console.auth import require_user
+from console.database import run_db, settings_of
+from console.scope import can_manage_procedures, is_admin, require
+from console.templating import render, translate_for
+from retour.i18n import Translate
+from retour.importer import normalise_origin, origin_of
+from retour.models import PROCEDURE_ID_RE
+
+DEFAULT_LABEL = "Je fais un retour"
+MAX_TITLE, MAX_URL, MAX_LABEL, MAX_DESCRIPTION = 300, 2000, 80, 10_000
+
+
+def snippet(public_url: str, procedure_id: str, label: str | None) -> str:
+    """The HTML a ministry pastes, exactly as docs/embedding describes it."""
+    pid = escape(procedure_id)
+    return (
+        f'<a href="{public_url}/r/{pid}" data-retour="{pid}">{escape(label or DEFAULT_LABEL)}</a>\n'
+        f'<script src="{public_url}/widget.js" defer></script>'
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def read_form(
+    form: FormData, _: Translate, *, creating: bool
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """The procedure's fields, its origins, and what is wrong, in the reader's language."""
+    values: dict[str, Any] = {
+        "title": " ".join(str(form.get("title") or "").split()),
+        "url": str(form.get("url") or "").strip(),
+        "description": str(form.get("description") or "").strip(),
+        "online": form.get("online") == "1",
+        "button_label": " ".join(str(form.get("button_label") or "").split()) or None,
+    }
+    errors: list[str] = []
+    if creating:
+        values["id"] = str(form.get("id") or "").strip()
+        if not PROCEDURE_ID_RE.match(values["id"]):
+            errors.append(
+                _(
+                    "Identifiant invalide : lettres, chiffres, « . », « _ » et « - », "
+                    "64 caractères au plus."
+                )
+            )
+    if not values["title"]:
+        errors.append(_("Le titre est obligatoire."))
+    elif len(values["title"]) > MAX_TITLE:
+        errors.append(_("Le titre dépasse {n} caractères.", n=MAX_TITLE))
+    url_origin = origin_of(values["url"]) if values["url"] else None
+    if url_origin is None or len(values["url"]) > MAX_URL:
+        errors.append(_("L’adresse de la démarche doit commencer par http:// ou https://."))
+    if len(values["description"]) > MAX_DESCRIPTION:
+        errors.append(_("La description dépasse {n} caractères.", n=MAX_DESCRIPTION))
+    if values["button_label"] and len(values["button_label"]) > MAX_LABEL:
+        errors.append(_("Le texte du bouton dépasse {n} caractères.", n=MAX_LABEL))
+    origins: list[str] = []
+    raw_origins = str(form.get("origins") or "")
+    for raw in raw_origins.split():
+        origin = normalise_origin(raw)
+        if origin is None:
+            errors.append(
+                _("Origine « {value} » invalide : attendu https://hôte[:port].", value=raw)
+            )
+        elif origin not in origins:
+            origins.append(origin)
+    if not origins and url_origin is not None:
+        origins.append(url_origin)
+    values["origins_text"] = raw_origins if errors else "\n".join(origins)
+    return values, origins, errors
+
+
+async def procedures_list(request: Request) -> Response:
+    user = require_user(request)
+    ministry_id = _int_or_none(request.query_params.get("ministere")) if is_admin(user) else None
+    archived = request.query_params.get("archivees") == "1"
+    rows = await run_db(
+        request, data.list_procedures, user, ministry_id=ministry_id, archived=archived
+    )
+    ministries = await run_db(request, data.ministries_for, user) if is_admin(user) else []
+    return render(
+        request,
+        "procedures/list.html",
+        {
+            "nav": "procedures",
+            "rows": rows,
+            "ministries": ministries,
+            "ministry_filter": ministry_id,
+            "archived": archived,
+        },
+    )
+
+
+async def procedure_new(request: Request) -> Response:
+    user = require_user(request)
+    require(can_manage_procedures, user)
+    _ = translate_for(request)
+    ministries = await run_db(request, data.ministries_for, user)
+    context: dict[str, Any] = {
+        "nav": "procedures",
+        "creating": True,
+        "ministries": ministries,
+        "values": {"online": True, "ministry_id": user.ministry_id},
+        "errors": [],
+    }
+    if request.method == "GET":
+        return render(request, "procedures/form.html", context)
+    form = await request.form()
+    values, origins, errors = read_form(form, _, creating=True)
+    ministry_id = _int_or_none(form.get("ministry_id")) if is_admin(user) else user.ministry_id
+    values["ministry_id"] = ministry_id
+    if ministry_id is None:
+        errors.append(_("Choisissez le ministère de la démarche."))
+    context["values"] = values
+    if not errors:
+        fields = {k: v for k, v in values.items() if k != "origins_text"}
+        try:
+            await run_db(request, data.create_procedure, user, fields, origins)
+        except data.DuplicateId:
+            errors.append(_("Une démarche porte déjà l’identifiant « {id} ».", id=values["id"]))
+    if errors:
+        context["errors"] = errors
+        return render(request, "procedures/form.html", context, status_code=400)
+    return RedirectResponse(f"/console/procedures/{values['id']}?fait=cree", status_code=303)
+
+
+async def procedure_edit(request: Request) -> Response:
+    user = require_user(request)
+    procedure_id = request.path_params["procedure_id"]
+    # 404 for another ministry's procedure comes before 403 for a read-only role.
+    procedure = await run_db(request, data.visible_procedure, user, procedure_id)
+    require(can_manage_procedures, user)
+    _ = translate_for(request)
+    origins = await run_db(request, data.origins_of, procedure_id)
+    values = {**procedure.model_dump(), "origins_text": "\n".join(origins)}
+    context: dict[str, Any] = {
+        "nav": "procedures",
+        "creating": False,
+        "procedure": procedure,
+        "values": values,
+        "errors": [],
+    }
+    if request.method == "GET":
+        return render(request, "procedures/form.html", context)
+    form = await request.form()
+    new_values, new_origins, errors = read_form(form, _, creating=False)
+    context["values"] = {**values, **new_values}
+    if errors:
+        context["errors"] = errors
+        return render(request, "procedures/form.html", context, status_code=400)
+    fields = {k: v for k, v in new_values.items() if k != "origins_text"}
+    await run_db(request, data.update_procedure, user, procedure_id, fields, new_origins)
+    return RedirectResponse(f"/console/procedures/{procedure_id}?fait=modifie", status_code=303)
+
+
+async def procedure_page(request: Request) -> Response:
+    user = require_user(request)
+    procedure_id = request.path_params["procedure_id"]
+    detail = await run_db(request, data.procedure_detail, user, procedure_id)
+    _ = translate_for(request)
+    done = {
+        "cree": _("La démarche est créée."),
+        "modifie": _("La démarche est modifiée."),
+        "archive": _("La démarche est archivée."),
+        "desarchive": _("La démarche est de nouveau active."),
+    }.get(request.query_params.get("fait", ""))
+    settings = settings_of(request)
+    return render(
+        request,
+        "procedures/detail.html",
+        {
+            "nav": "procedures",
+            "detail": detail,
+            "procedure": detail.procedure,
+            "snippet": snippet(
+                settings.public_url, detail.procedure.id, detail.procedure.button_label
+            ),
+            "flash": {"type": "success", "text": done} if done else None,
+        },
+    )
+
+
+async def _archive(request: Request, *, archived: bool) -> Response:
+    user = require_user(request)
+    procedure_id = request.path_params["procedure_id"]
+    await run_db(request, data.visible_procedure, user, procedure_id)
+    require(can_manage_procedures, user)
+    await run_db(request, data.set_archived, user, procedure_id, archived)
+    done = "archive" if archived else "desarchive"
+    return RedirectResponse(f"/console/procedures/{procedure_id}?fait={done}", status_code=303)
+
+
+async def procedure_archive(request: Request) -> Response:
+    return await _archive(request, archived=True)
+
+
+async def procedure_unarchive(request: Request) -> Response:
+    return await _archive(request, archived=False)
+
+
+routes = [
+    Route("/console/procedures", procedures_list, name="procedures"),
+    Route("/console/procedures/new", procedure_new, methods=["GET", "POST"], name="procedure_new"),
+    *procedures_import.routes,
+    Route("/console/procedures/{procedure_id}", procedure_page, name="procedure"),
+    Route(
+        "/console/procedures/{procedure_id}/edit",
+        procedure_edit,
+        methods=["GET", "POST"],
+        name="procedure_edit",
+    ),
+    Route(
+        "/console/procedures/{procedure_id}/archive",
+        procedure_archive,
+        methods=["POST"],
+        name="procedure_archive",
+    ),
+    Route(
+        "/console/procedures/{procedure_id}/unarchive",
+        procedure_unarchive,
+        methods=["POST"],
+        name="procedure_unarchive",
+    ),
+]

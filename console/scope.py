@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from starlette.exceptions import HTTPException
 
@@ -27,6 +27,13 @@ ADMIN = "admin"
 MINISTRY_ADMIN = "ministry_admin"
 AGENT = "agent"
 VIEWER = "viewer"
+# How roles read in the interface (French source text, translated through the catalogs).
+ROLE_LABELS: Final = {
+    ADMIN: "Administrateur DINUM",
+    MINISTRY_ADMIN: "Administrateur du ministère",
+    AGENT: "Agent",
+    VIEWER: "Lecteur",
+}
 
 Q = TypeVar("Q")
 

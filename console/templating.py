@@ -13,6 +13,7 @@ Every template receives, besides the given context:
 - `_("Texte français {n}", n=3)`: French source text translated through
   `console/locales/en.json` when the locale is English; `locale` ("fr" or "en");
 - `lang_url("en")`: the current URL in another language (for the language switch);
+- `static_url("js/x.js")`: `/static/js/x.js`;
 - `can_triage(user)`, `can_manage_procedures(user)`, `can_manage_users(user)`,
   `is_admin(user)` from `console.scope`.
 
@@ -43,6 +44,11 @@ LOCALES_DIR: Final = HERE / "locales"
 LANG_COOKIE: Final = "lang"
 LANG_COOKIE_MAX_AGE: Final = 365 * 24 * 60 * 60
 
+def static_url(path: str) -> str:
+    """A site-relative URL under /static (relative, so that it works behind any proxy)."""
+    return "/static/" + path.lstrip("/")
+
+
 environment = Environment(
     loader=FileSystemLoader(str(TEMPLATES_DIR)),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -54,6 +60,8 @@ environment.globals.update(
     can_manage_procedures=scope.can_manage_procedures,
     can_manage_users=scope.can_manage_users,
     is_admin=scope.is_admin,
+    role_labels=scope.ROLE_LABELS,
+    static_url=static_url,
 )
 templates = Jinja2Templates(env=environment)
 

@@ -11,6 +11,8 @@
 
 Every client is a `StaffClient` (a Starlette TestClient that does not follow redirects, so
 tests see 303s) signed in through the real login form. `csrf_from(html)` extracts a token.
+After every request the client ends the test session's transaction (`session.rollback()`),
+so the test then reads fresh rows; objects from factories reload on access.
 Works on both backends (the `settings` fixture is parametrised by tests/conftest.py).
 """
 
@@ -48,6 +50,19 @@ def csrf_from(html: str) -> str:
 class StaffClient(TestClient):
     user: StaffUser | None = None
     ministry: Ministry | None = None
+    # The test's own session: its transaction is ended after every request, so that the
+    # test reads what the app wrote (SQLite WAL keeps a snapshot per read transaction) and
+    # its next write does not fail on a stale snapshot ("database is locked").
+    test_session: Session | None = None
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if self.test_session is not None:
+            self.test_session.rollback()
+        try:
+            return super().request(*args, **kwargs)
+        finally:
+            if self.test_session is not None:
+                self.test_session.rollback()
 
     @property
     def csrf_token(self) -> str:
@@ -67,7 +82,7 @@ def console_app(settings: Settings) -> Any:
 
 @pytest.fixture
 def ministry(session: Session) -> Ministry:
-    return make_ministry(session, slug="ministere-accueil", name="Ministère de l'Accueil")
+    return make_ministry(session, slug="ministere-de-l-accueil", name="Ministère de l'Accueil")
 
 
 @pytest.fixture
@@ -94,6 +109,7 @@ def client_for(
             client = stack.enter_context(
                 StaffClient(console_app, base_url="http://testserver", follow_redirects=False)
             )
+            client.test_session = session
             if role is None:
                 return client
             user = make_user(
