@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
 
 import click
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from retour.models import ROLES
 from retour.settings import Settings, SettingsError
 
 
@@ -63,6 +70,178 @@ def db_upgrade() -> None:
     upgrade(engine)
     engine.dispose()
     click.echo("Database is up to date.", err=True)
+
+
+@contextmanager
+def database() -> Iterator[Engine]:
+    """An engine on the configured database; an unreachable or unmigrated one is one clear line."""
+    from retour.db import make_engine
+
+    engine = make_engine(load_settings())
+    try:
+        yield engine
+    except (OperationalError, ProgrammingError) as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise click.ClickException(
+            f"database error ({reason}); is RETOUR_DATABASE_URL right and `retour db upgrade` run?"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+# --- procedures --------------------------------------------------------------------------
+
+
+@main.group()
+def procedures() -> None:
+    """The register of procedures."""
+
+
+@procedures.command("import")
+@click.argument("file", type=click.File("rb"))
+def procedures_import(file: BinaryIO) -> None:
+    """Import or update procedures from a CSV file (comma or semicolon, UTF-8).
+
+    Columns: id, title, ministry, url (required), origins, description. A file with
+    any bad line is reported line by line and nothing is imported.
+    """
+    from retour.db import session_scope
+    from retour.importer import apply_import, parse_procedures
+
+    result = parse_procedures(file.read())
+    for name in result.unknown_columns:
+        click.echo(f"Warning: unknown column {name!r} ignored.", err=True)
+    if not result.ok:
+        for error in result.errors:
+            click.echo(f"{file.name}: {error}", err=True)
+        lines = len({error.line for error in result.errors})
+        raise click.ClickException(f"{lines} bad line(s) in {file.name}: nothing was imported.")
+    with (
+        database() as engine,
+        session_scope(engine) as session,
+        click.progressbar(length=len(result.rows), label="Importing", file=sys.stderr) as bar,
+    ):
+        summary = apply_import(session, result.rows, actor_label="cli", progress=bar.update)
+    click.echo(
+        f"{summary.created} procedure(s) created, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {len(summary.ministries_created)} ministry(ies) created"
+        + (f": {', '.join(summary.ministries_created)}." if summary.ministries_created else ".")
+    )
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts of the console."""
+
+
+@users.command("add")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What the account may do.")
+@click.option("--ministry", "ministry_slug", help="The ministry's slug (every role but admin).")
+def users_add(email: str, role: str, ministry_slug: str | None) -> None:
+    """Create a staff account; the password is asked, or read from standard input."""
+    from sqlmodel import select
+
+    from retour.accounts import AccountError, check_password, create_user
+    from retour.db import session_scope
+    from retour.models import Ministry
+
+    if role == "admin" and ministry_slug:
+        raise click.UsageError("an admin (DINUM) belongs to no ministry: leave --ministry out.")
+    if role != "admin" and not ministry_slug:
+        raise click.UsageError(f"the role {role} needs --ministry SLUG.")
+    with database() as engine, session_scope(engine) as session:
+        ministry_id = None
+        if ministry_slug:
+            ministry = session.exec(select(Ministry).where(Ministry.slug == ministry_slug)).first()
+            if ministry is None:
+                raise click.ClickException(f"unknown ministry: {ministry_slug!r}.")
+            ministry_id = ministry.id
+        password = _read_password()
+        try:
+            check_password(password)
+            user = create_user(
+                session, email=email, password=password, role=role, ministry_id=ministry_id
+            )
+        except AccountError as exc:
+            raise click.ClickException(exc.message("en") + ".") from exc
+    where = f" of {ministry_slug}" if ministry_slug else ""
+    click.echo(f"Created {user.role} account {user.email}{where}.")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    # Piped in (e.g. from a secrets manager): the first line, without its line break.
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise click.ClickException("no password on standard input.")
+    return line
+
+
+# --- feedback ----------------------------------------------------------------------------
+
+
+@main.group()
+def feedback() -> None:
+    """Stored submissions."""
+
+
+@feedback.command("export")
+@click.option("--ministry", "ministry_slug", help="Only this ministry's submissions (its slug).")
+@click.option(
+    "--format", "fmt", type=click.Choice(("csv", "jsonl")), default="csv", show_default=True
+)
+@click.option(
+    "--spreadsheet-safe",
+    is_flag=True,
+    help="Prefix cells starting with = + - @ with ' so spreadsheets do not run them as formulas.",
+)
+def feedback_export(ministry_slug: str | None, fmt: str, spreadsheet_safe: bool) -> None:
+    """Write every stored submission to standard output, streamed."""
+    from sqlmodel import Session, select
+
+    from retour.export import iter_feedback, write_csv, write_jsonl
+    from retour.models import Ministry
+
+    out = sys.stdout
+    with database() as engine:
+        ministry_id = None
+        if ministry_slug:
+            with Session(engine) as session:
+                ministry_id = session.exec(
+                    select(Ministry.id).where(Ministry.slug == ministry_slug)
+                ).first()
+            if ministry_id is None:
+                raise click.ClickException(f"unknown ministry: {ministry_slug!r}.")
+        rows = iter_feedback(engine, ministry_id=ministry_id)
+        try:
+            if fmt == "csv":
+                count = write_csv(rows, out, spreadsheet_safe=spreadsheet_safe)
+            else:
+                count = write_jsonl(rows, out)
+            out.flush()
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+    click.echo(f"{count} submission(s) exported.", err=True)
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+@main.command()
+def demo() -> None:
+    """Fill the database with realistic demo data and print the demo logins."""
+    from retour.demo import load_demo
+
+    with database() as engine:
+        report = load_demo(engine, progress=lambda text: click.echo(text, err=True))
+    click.echo(report)
 
 
 if __name__ == "__main__":
