@@ -209,7 +209,8 @@ def test_bulk_status_skips_what_the_workflow_refuses(session, world) -> None:
 
 def test_bulk_with_a_foreign_id_changes_nothing(session, world) -> None:
     mine = make_feedback(session, procedure=world["procedure"])
-    foreign = make_feedback(session, procedure=make_procedure(session, ministry_id=world["other"].id))
+    elsewhere = make_procedure(session, ministry_id=world["other"].id)
+    foreign = make_feedback(session, procedure=elsewhere)
     for ids in ([mine.id, foreign.id], [mine.id, 10**9]):
         with pytest.raises(triage.NotVisible):
             triage.bulk_status(session, actor=world["agent"], ids=ids, to="acknowledged")

@@ -34,10 +34,12 @@ SQLITE_UP = [
         INSERT INTO feedback_fts(rowid, comment) VALUES (new.id, new.comment);
     END""",
     """CREATE TRIGGER feedback_fts_delete AFTER DELETE ON feedback BEGIN
-        INSERT INTO feedback_fts(feedback_fts, rowid, comment) VALUES ('delete', old.id, old.comment);
+        INSERT INTO feedback_fts(feedback_fts, rowid, comment)
+            VALUES ('delete', old.id, old.comment);
     END""",
     """CREATE TRIGGER feedback_fts_update AFTER UPDATE OF comment ON feedback BEGIN
-        INSERT INTO feedback_fts(feedback_fts, rowid, comment) VALUES ('delete', old.id, old.comment);
+        INSERT INTO feedback_fts(feedback_fts, rowid, comment)
+            VALUES ('delete', old.id, old.comment);
         INSERT INTO feedback_fts(rowid, comment) VALUES (new.id, new.comment);
     END""",
     # Rows stored before this migration.

@@ -1,0 +1,293 @@
+"""One submission (`/console/feedback/{id}`): its text, status, assignment, notes, tags,
+public answer (and the email that carries it), and its full history.
+
+Every change is a POST with the CSRF token, answered by a redirect back to the page with a
+message code (`?fait=…` or `?erreur=…`), so reloading never repeats it.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from console.auth import require_user
+from console.database import run_db, settings_of
+from console.labels import LABELS
+from console.scope import CurrentUser, can_triage, ensure_same_ministry, require
+from console.templating import render, translate_for
+from retour import triage
+from retour.mailer import MailNotConfigured, send_mail
+from retour.models import (
+    Feedback,
+    FeedbackNote,
+    Ministry,
+    Procedure,
+    PublicAnswer,
+    StaffUser,
+)
+
+MAX_ID: Final = 2**63 - 1
+
+DONE: Final = {
+    "statut": "Le statut est modifié.",
+    "attribution": "L'attribution est modifiée.",
+    "note": "La note est ajoutée.",
+    "etiquette": "L'étiquette est ajoutée.",
+    "etiquette-retiree": "L'étiquette est retirée.",
+    "reponse": "La réponse est publiée.",
+    "courriel": "La réponse est envoyée par courriel.",
+}
+ERRORS: Final = {
+    "transition_refused": "Ce changement de statut n'est pas permis.",
+    "unknown_status": "Ce statut n'existe pas.",
+    "bad_assignee": "Cette personne ne peut pas recevoir ce retour.",
+    "empty_note": "La note est vide.",
+    "note_too_long": "La note est trop longue (5 000 caractères au plus).",
+    "empty_tag": "L'étiquette est vide.",
+    "tag_too_long": "L'étiquette est trop longue (60 caractères au plus).",
+    "empty_answer": "La réponse est vide.",
+    "answer_too_long": "La réponse est trop longue (5 000 caractères au plus).",
+    "no_answer": "Publiez une réponse avant de l'envoyer.",
+    "no_email": "L'usager n'a pas laissé d'adresse électronique.",
+    "mail_not_configured": "L'envoi de courriels n'est pas configuré sur ce service.",
+    "mail_failed": "L'envoi du courriel a échoué ; réessayez plus tard.",
+}
+
+
+def feedback_id(request: Request) -> int:
+    value: int = request.path_params["feedback_id"]
+    if value > MAX_ID:
+        raise HTTPException(404)
+    return value
+
+
+def load_visible(session: Session, user: CurrentUser, ident: int) -> Feedback:
+    """The submission, or 404 when it does not exist or belongs to another ministry."""
+    feedback = session.get(Feedback, ident)
+    if feedback is None:
+        raise HTTPException(404)
+    ensure_same_ministry(user, feedback.ministry_id)
+    return feedback
+
+
+def safe_link(url: str | None) -> str | None:
+    """The page URL as a link only when it is http(s); anything else is shown as text only."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in ("http", "https") else None
+
+
+@dataclass
+class FeedbackView:
+    feedback: Feedback
+    procedure: Procedure | None
+    ministry_name: str
+    tags: list[str]
+    notes: list[tuple[FeedbackNote, str | None]]
+    answer: PublicAnswer | None
+    answer_author: str | None
+    history: list[triage.HistoryEntry]
+    colleagues: list[tuple[int, str]]
+    assignee_email: str | None
+
+
+def load_view(session: Session, *, user: CurrentUser, ident: int) -> FeedbackView:
+    feedback = load_visible(session, user, ident)
+    notes_q = (
+        select(FeedbackNote, StaffUser.email)
+        .join(StaffUser, col(StaffUser.id) == FeedbackNote.author_id, isouter=True)
+        .where(FeedbackNote.feedback_id == ident)
+        .order_by(col(FeedbackNote.created_at), col(FeedbackNote.id))
+    )
+    answer = triage.answer_of(session, ident)
+    ministry = session.get(Ministry, feedback.ministry_id)
+
+    def email_of(user_id: int | None) -> str | None:
+        person = session.get(StaffUser, user_id) if user_id is not None else None
+        return person.email if person else None
+
+    colleagues = [
+        (u.id, u.email)
+        for u in triage.assignable_users(session, ministry_id=feedback.ministry_id)
+        if u.id is not None
+    ]
+    return FeedbackView(
+        feedback=feedback,
+        procedure=session.get(Procedure, feedback.procedure_id),
+        ministry_name=ministry.name if ministry else "",
+        tags=triage.tags_of(session, ident),
+        notes=[(note, email) for note, email in session.exec(notes_q).all()],
+        answer=answer,
+        answer_author=email_of(answer.author_id) if answer else None,
+        history=triage.history(session, feedback_id=ident),
+        colleagues=colleagues,
+        assignee_email=email_of(feedback.assignee_id),
+    )
+
+
+def _message(request: Request) -> dict[str, str] | None:
+    _ = translate_for(request)
+    done, error = request.query_params.get("fait"), request.query_params.get("erreur")
+    if done in DONE:
+        return {"type": "success", "text": _(DONE[done])}
+    if error in ERRORS:
+        return {"type": "error", "text": _(ERRORS[error])}
+    return None
+
+
+async def feedback_page(request: Request) -> Response:
+    user = require_user(request)
+    view = await run_db(request, load_view, user=user, ident=feedback_id(request))
+    context: dict[str, Any] = {
+        **LABELS,
+        "nav": "inbox",
+        "view": view,
+        "f": view.feedback,
+        "page_link": safe_link(view.feedback.page_url),
+        "transitions": triage.allowed_transitions(view.feedback),
+        "editable": can_triage(user),
+        "flash": _message(request),
+    }
+    return render(request, "feedback.html", context)
+
+
+# --- Actions ---------------------------------------------------------------------------------
+
+
+def _redirect(ident: int, *, done: str | None = None, error: str | None = None) -> Response:
+    query = f"?fait={done}" if done else f"?erreur={error}" if error else ""
+    return RedirectResponse(f"/console/feedback/{ident}{query}", status_code=303)
+
+
+async def _act(request: Request, done: str, change: Any) -> Response:
+    """Run `change(session, feedback, user, form)` on a visible submission, then go back."""
+    user = require_user(request)
+    ident = feedback_id(request)
+    form = await request.form()
+
+    def apply(session: Session) -> None:
+        feedback = load_visible(session, user, ident)
+        # 404 above for another ministry, 403 here for a read-only account of this one.
+        require(can_triage, user)
+        change(session, feedback, user, form)
+
+    try:
+        await run_db(request, lambda session: apply(session))
+    except triage.NotVisible as error:
+        raise HTTPException(404) from error
+    except triage.TriageError as error:
+        return _redirect(ident, error=error.code)
+    return _redirect(ident, done=done)
+
+
+def _field(form: Any, name: str, limit: int = 20_000) -> str:
+    return str(form.get(name) or "")[:limit]
+
+
+async def change_status(request: Request) -> Response:
+    def change(session: Session, feedback: Feedback, user: CurrentUser, form: Any) -> None:
+        triage.change_status(session, feedback=feedback, actor=user, to=_field(form, "to", 20))
+
+    return await _act(request, "statut", change)
+
+
+async def assign(request: Request) -> Response:
+    def change(session: Session, feedback: Feedback, user: CurrentUser, form: Any) -> None:
+        raw = _field(form, "assignee", 20)
+        assignee = None
+        if raw:
+            if not raw.isdigit() or int(raw) > MAX_ID:
+                raise triage.TriageError("bad_assignee", "not an account")
+            assignee = session.get(StaffUser, int(raw))
+            if assignee is None:
+                raise triage.TriageError("bad_assignee", "no such account")
+        triage.assign(session, feedback=feedback, actor=user, assignee=assignee)
+
+    return await _act(request, "attribution", change)
+
+
+async def add_note(request: Request) -> Response:
+    def change(session: Session, feedback: Feedback, user: CurrentUser, form: Any) -> None:
+        triage.add_note(session, feedback=feedback, actor=user, body=_field(form, "body"))
+
+    return await _act(request, "note", change)
+
+
+async def add_tag(request: Request) -> Response:
+    def change(session: Session, feedback: Feedback, user: CurrentUser, form: Any) -> None:
+        triage.add_tag(session, feedback=feedback, actor=user, tag=_field(form, "tag", 200))
+
+    return await _act(request, "etiquette", change)
+
+
+async def remove_tag(request: Request) -> Response:
+    def change(session: Session, feedback: Feedback, user: CurrentUser, form: Any) -> None:
+        triage.remove_tag(session, feedback=feedback, actor=user, tag=_field(form, "tag", 200))
+
+    return await _act(request, "etiquette-retiree", change)
+
+
+async def save_answer(request: Request) -> Response:
+    def change(session: Session, feedback: Feedback, user: CurrentUser, form: Any) -> None:
+        triage.save_answer(session, feedback=feedback, actor=user, body=_field(form, "body"))
+
+    return await _act(request, "reponse", change)
+
+
+async def email_answer(request: Request) -> Response:
+    """Send the published answer to the address the citizen left, then record it."""
+    user = require_user(request)
+    ident = feedback_id(request)
+    settings = settings_of(request)
+
+    def prepare(session: Session) -> triage.AnswerEmail:
+        feedback = load_visible(session, user, ident)
+        require(can_triage, user)
+        return triage.answer_email(
+            session, feedback=feedback, actor=user, public_url=settings.public_url
+        )
+
+    def record(session: Session) -> None:
+        feedback = load_visible(session, user, ident)
+        triage.record_answer_emailed(session, feedback=feedback, actor=user)
+
+    try:
+        email = await run_db(request, prepare)
+    except triage.TriageError as error:
+        return _redirect(ident, error=error.code)
+    try:
+        await run_in_threadpool(
+            send_mail, settings, to=email.to, subject=email.subject, body=email.body
+        )
+    except MailNotConfigured:
+        return _redirect(ident, error="mail_not_configured")
+    except (smtplib.SMTPException, OSError):
+        return _redirect(ident, error="mail_failed")
+    await run_db(request, record)
+    return _redirect(ident, done="courriel")
+
+
+base = "/console/feedback/{feedback_id:int}"
+routes = [
+    Route(base, feedback_page, name="feedback"),
+    Route(base + "/status", change_status, methods=["POST"], name="feedback_status"),
+    Route(base + "/assign", assign, methods=["POST"], name="feedback_assign"),
+    Route(base + "/notes", add_note, methods=["POST"], name="feedback_note"),
+    Route(base + "/tags", add_tag, methods=["POST"], name="feedback_tag"),
+    Route(base + "/tags/remove", remove_tag, methods=["POST"], name="feedback_tag_remove"),
+    Route(base + "/answer", save_answer, methods=["POST"], name="feedback_answer"),
+    Route(base + "/answer/email", email_answer, methods=["POST"], name="feedback_answer_email"),
+]

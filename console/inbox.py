@@ -1,0 +1,291 @@
+"""The inbox (`/console/`): a ministry's submissions, filtered, searched, paged; bulk actions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from sqlmodel import Session, col, select
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from console import charts
+from console.auth import require_user
+from console.database import run_db
+from console.inbox_query import Cursor, InboxFilters, Page, fetch_page, status_counts
+from console.labels import LABELS
+from console.scope import (
+    CurrentUser,
+    can_triage,
+    ensure_same_ministry,
+    require,
+    visible_ministry_ids,
+)
+from console.templating import render, translate_for
+from retour import triage
+from retour.models import STATUSES, Ministry, Procedure, StaffUser
+
+# Weekly charts change slowly and cost a scan of half a year: computed at most this often.
+CHART_TTL_SECONDS: Final = 300
+MAX_ID: Final = 2**63 - 1
+BULK_MAX: Final = 500
+
+
+def scope_of(user: CurrentUser) -> list[int] | None:
+    visible = visible_ministry_ids(user)
+    return None if visible is None else sorted(visible)
+
+
+def single_ministry(user: CurrentUser, filters: InboxFilters) -> int | None:
+    """The one ministry the page is about, if there is one (for colleagues and charts)."""
+    return user.ministry_id if user.ministry_id is not None else filters.ministry
+
+
+@dataclass
+class InboxData:
+    page: Page
+    counts: dict[str, int]
+    procedures: list[tuple[str, str]]
+    ministries: list[tuple[int, str]]
+    colleagues: list[tuple[int, str]]
+    titles: dict[str, str] = field(default_factory=dict)
+    assignees: dict[int, str] = field(default_factory=dict)
+
+
+def check_filter_scope(session: Session, user: CurrentUser, filters: InboxFilters) -> None:
+    """404 when the filters name another ministry, or a procedure the user cannot see."""
+    if filters.ministry is not None:
+        if filters.ministry > MAX_ID:
+            raise HTTPException(404)
+        ensure_same_ministry(user, filters.ministry)
+        if session.get(Ministry, filters.ministry) is None:
+            raise HTTPException(404)
+    if filters.procedure:
+        procedure = session.get(Procedure, filters.procedure)
+        if procedure is None:
+            raise HTTPException(404)
+        ensure_same_ministry(user, procedure.ministry_id)
+
+
+def load_inbox(
+    session: Session,
+    *,
+    user: CurrentUser,
+    filters: InboxFilters,
+    after: Cursor | None,
+    before: Cursor | None,
+) -> InboxData:
+    check_filter_scope(session, user, filters)
+    scope = scope_of(user)
+    page = fetch_page(session, ministry_ids=scope, filters=filters, after=after, before=before)
+    counts = status_counts(session, ministry_ids=scope, filters=filters)
+    procedures_q = select(Procedure.id, Procedure.title).order_by(col(Procedure.title))
+    if scope is not None:
+        procedures_q = procedures_q.where(col(Procedure.ministry_id).in_(scope))
+    if filters.ministry is not None:
+        procedures_q = procedures_q.where(Procedure.ministry_id == filters.ministry)
+    procedures = [(pid, title) for pid, title in session.exec(procedures_q).all()]
+    ministries: list[tuple[int, str]] = []
+    if scope is None:
+        rows = session.exec(select(Ministry.id, Ministry.name).order_by(col(Ministry.name)))
+        ministries = [(mid, name) for mid, name in rows.all() if mid is not None]
+    colleagues: list[tuple[int, str]] = []
+    ministry_id = single_ministry(user, filters)
+    if ministry_id is not None and can_triage(user):
+        colleagues = [
+            (u.id, u.email)
+            for u in triage.assignable_users(session, ministry_id=ministry_id)
+            if u.id is not None
+        ]
+    titles = dict(procedures)
+    missing = {f.procedure_id for f in page.rows} - titles.keys()
+    if missing:
+        extra = select(Procedure.id, Procedure.title).where(col(Procedure.id).in_(missing))
+        titles.update(session.exec(extra).all())
+    assignee_ids = {f.assignee_id for f in page.rows if f.assignee_id is not None}
+    assignees: dict[int, str] = {}
+    if assignee_ids:
+        people = select(StaffUser.id, StaffUser.email).where(col(StaffUser.id).in_(assignee_ids))
+        assignees = {uid: email for uid, email in session.exec(people).all() if uid is not None}
+    return InboxData(page, counts, procedures, ministries, colleagues, titles, assignees)
+
+
+def _cached_points(request: Request, key: tuple[Any, ...]) -> list[charts.WeekPoint] | None:
+    cache: dict[tuple[Any, ...], tuple[float, list[charts.WeekPoint]]] = getattr(
+        request.app.state, "inbox_chart_cache", {}
+    )
+    hit = cache.get(key)
+    return hit[1] if hit and time.monotonic() - hit[0] < CHART_TTL_SECONDS else None
+
+
+def _store_points(request: Request, key: tuple[Any, ...], points: list[charts.WeekPoint]) -> None:
+    # Kept on the app (not a module global) so each app, and each test, has its own.
+    if not hasattr(request.app.state, "inbox_chart_cache"):
+        request.app.state.inbox_chart_cache = {}
+    cache = request.app.state.inbox_chart_cache
+    if len(cache) > 1000:
+        cache.clear()
+    cache[key] = (time.monotonic(), points)
+
+
+async def chart_points(
+    request: Request, scope: Sequence[int] | None, procedure: str | None
+) -> list[charts.WeekPoint]:
+    key = (tuple(scope) if scope is not None else None, procedure or None)
+    points = _cached_points(request, key)
+    if points is None:
+        points = await run_db(
+            request, charts.weekly_points, ministry_ids=scope, procedure_id=procedure or None
+        )
+        _store_points(request, key, points)
+    return points
+
+
+def page_url(filters: InboxFilters, **extra: str) -> str:
+    query = urlencode({**filters.to_query(), **extra})
+    return f"/console/?{query}" if query else "/console/"
+
+
+async def inbox(request: Request) -> Response:
+    user = require_user(request)
+    _ = translate_for(request)
+    filters, bad = InboxFilters.from_query(request.query_params)
+    after = Cursor.decode(request.query_params.get("after"))
+    before = Cursor.decode(request.query_params.get("before")) if after is None else None
+    data = await run_db(request, load_inbox, user=user, filters=filters, after=after, before=before)
+    chart_scope = scope_of(user)
+    if filters.ministry is not None:
+        chart_scope = [filters.ministry]
+    points = await chart_points(request, chart_scope, filters.procedure)
+    volume_title = _("Retours par semaine")
+    satisfaction_title = _("Satisfaction par semaine (sur 10)")
+    context: dict[str, Any] = {
+        **LABELS,
+        "nav": "inbox",
+        "filters": filters,
+        "filter_errors": bad,
+        "data": data,
+        "rows": data.page.rows,
+        "statuses": STATUSES,
+        "total": sum(n for s, n in data.counts.items() if s != "spam"),
+        "next_url": page_url(filters, after=data.page.next.encode()) if data.page.next else None,
+        "previous_url": (
+            page_url(filters, before=data.page.previous.encode()) if data.page.previous else None
+        ),
+        "status_url": lambda status: page_url(filters.without("status", "spam"), status=status),
+        "export_url": "/console/export.csv?" + urlencode(filters.to_query()),
+        "export_excel_url": "/console/export.csv?"
+        + urlencode({**filters.to_query(), "excel": "1"}),
+        "return_to": page_url(filters),
+        "points": points,
+        "volume_svg": charts.volume_svg(
+            points,
+            title=volume_title,
+            desc=charts.describe_volume(points, _),
+            id_prefix="volume",
+        ),
+        "satisfaction_svg": charts.satisfaction_svg(
+            points,
+            title=satisfaction_title,
+            desc=charts.describe_satisfaction(points, _),
+            id_prefix="satisfaction",
+        ),
+        "flash": flash(request),
+    }
+    return render(request, "inbox.html", context)
+
+
+def flash(request: Request) -> dict[str, str] | None:
+    _ = translate_for(request)
+    done = request.query_params.get("fait")
+    changed = request.query_params.get("n", "0")
+    skipped = request.query_params.get("ignores", "0")
+    if done == "lot" and changed.isdigit() and skipped.isdigit():
+        text = _("{changed} retour(s) modifié(s).", changed=int(changed))
+        if int(skipped):
+            text += " " + _(
+                "{skipped} ignoré(s) : le circuit de traitement ne le permet pas.",
+                skipped=int(skipped),
+            )
+        return {"type": "success", "text": text}
+    if request.query_params.get("erreur") == "attribution":
+        return {"type": "error", "text": _("Cette personne ne peut pas recevoir ces retours.")}
+    if request.query_params.get("erreur") == "selection":
+        return {"type": "error", "text": _("Cochez au moins un retour.")}
+    return None
+
+
+# --- Bulk actions ------------------------------------------------------------------------------
+
+
+def parse_ids(values: Sequence[Any]) -> list[int]:
+    """Ids from checkboxes; anything else is a forged request: 404, like a foreign id."""
+    ids = []
+    for value in values[:BULK_MAX]:
+        text = str(value)
+        if not text.isdigit() or len(text) > 19 or int(text) > MAX_ID:
+            raise HTTPException(404)
+        ids.append(int(text))
+    return ids
+
+
+def safe_return(value: str) -> str:
+    return value if value.startswith("/console/?") or value == "/console/" else "/console/"
+
+
+def _bulk(
+    session: Session, *, user: CurrentUser, ids: list[int], action: str, assignee_id: int | None
+) -> triage.BulkResult:
+    try:
+        if action == "assign":
+            assignee = None
+            if assignee_id is not None:
+                assignee = session.get(StaffUser, assignee_id)
+                visible = visible_ministry_ids(user)
+                if assignee is None or (
+                    visible is not None and assignee.ministry_id not in visible
+                ):
+                    raise HTTPException(404)
+            return triage.bulk_assign(session, actor=user, ids=ids, assignee=assignee)
+        to = {"acknowledge": "acknowledged", "spam": "spam"}[action]
+        return triage.bulk_status(session, actor=user, ids=ids, to=to)
+    except triage.NotVisible as error:
+        raise HTTPException(404) from error
+
+
+async def bulk(request: Request) -> Response:
+    user = require_user(request)
+    require(can_triage, user)
+    form: FormData = await request.form()
+    back = safe_return(str(form.get("return_to") or "/console/"))
+    separator = "&" if "?" in back else "?"
+    action = str(form.get("action") or "")
+    if action not in ("acknowledge", "spam", "assign"):
+        raise HTTPException(400)
+    ids = parse_ids(form.getlist("ids"))
+    if not ids:
+        return RedirectResponse(f"{back}{separator}erreur=selection", status_code=303)
+    raw_assignee = str(form.get("assignee") or "")
+    assignee_id = parse_ids([raw_assignee])[0] if raw_assignee else None
+    try:
+        result = await run_db(
+            request, _bulk, user=user, ids=ids, action=action, assignee_id=assignee_id
+        )
+    except triage.TriageError as error:
+        if error.code != "bad_assignee":
+            raise HTTPException(400) from error
+        return RedirectResponse(f"{back}{separator}erreur=attribution", status_code=303)
+    query = urlencode({"fait": "lot", "n": result.changed, "ignores": result.skipped})
+    return RedirectResponse(f"{back}{separator}{query}", status_code=303)
+
+
+routes = [
+    Route("/console/", inbox, name="inbox"),
+    Route("/console/bulk", bulk, methods=["POST"], name="inbox_bulk"),
+]
