@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from console import auth, procedures, users
+from console import exports, feedback, inbox
 from console.errors import handlers
 from console.security import CSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from console.throttle import LoginThrottle
@@ -40,6 +41,9 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 # One line per module that contributes endpoints (each has a module-level `routes` list).
 ROUTE_MODULES: list[Any] = [
     auth,
+    inbox,  # /console/, /console/bulk
+    feedback,  # /console/feedback/{id} and its actions
+    exports,  # /console/export.csv
     users,
     procedures,
 ]
