@@ -28,7 +28,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from console import auth, procedures, users
+from console import auth, legal, open_data, procedures, public, suivi, users
 from console import exports, feedback, inbox
 from console.errors import handlers
 from console.security import CSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
@@ -46,6 +46,10 @@ ROUTE_MODULES: list[Any] = [
     exports,  # /console/export.csv
     users,
     procedures,
+    public,  # /, /procedures/{id}
+    open_data,
+    suivi,
+    legal,
 ]
 
 

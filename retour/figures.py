@@ -243,10 +243,23 @@ class MonthFigures:
 
 
 @dataclass(frozen=True)
+class WeekCounts:
+    week: dt.date  # the Monday that starts it
+    count: int
+    good: int
+    average: int
+    bad: int
+
+
+@dataclass(frozen=True)
 class ProcedureHistory:
     months: list[MonthFigures]
+    weeks: list[WeekCounts]
     kinds: dict[str, int]
     unspecified_kind: int
+
+
+WEEKS: Final = 52
 
 
 def procedure_history(
@@ -263,13 +276,18 @@ def procedure_history(
     while cursor <= today:
         months[cursor] = [0, 0, 0, 0]
         cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
+    first_week = today - dt.timedelta(days=today.weekday(), weeks=WEEKS - 1)
+    weeks = {first_week + dt.timedelta(weeks=i): [0, 0, 0, 0] for i in range(WEEKS)}
     kinds = dict.fromkeys(KINDS, 0)
     total = 0
     for row in rows:
         bucket = months[row.day.replace(day=1)]
+        week = weeks.get(row.day - dt.timedelta(days=row.day.weekday()))
         values = row._mapping
         for i, column in enumerate(("count", "good", "average", "bad")):
             bucket[i] += values[column]
+            if week is not None:
+                week[i] += values[column]
         for kind in KINDS:
             kinds[kind] += values[kind]
         total += values["count"]
@@ -285,6 +303,7 @@ def procedure_history(
             )
             for month, (c, g, a, b) in months.items()
         ],
+        weeks=[WeekCounts(week, *counts) for week, counts in weeks.items()],
         kinds=kinds,
         unspecified_kind=total - sum(kinds.values()),
     )

@@ -1,0 +1,33 @@
+"""The pages every French public site must have."""
+
+from __future__ import annotations
+
+
+def test_accessibility_statement(client_for) -> None:
+    response = client_for(None).get("/accessibilite")
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers
+    html = response.text
+    assert "partiellement conforme" in html
+    assert "RGAA" in html and "4.1" in html
+    assert "axe-core" in html and "clavier" in html
+    assert "Défenseur des droits" in html
+    assert "mailto:" in html
+
+
+def test_personal_data_page(client_for, settings) -> None:
+    response = client_for(None).get("/donnees-personnelles")
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers
+    html = response.text
+    assert "Aucun cookie" in html
+    assert "adresse IP n’est pas conservée" in html
+    assert "masquées avant tout enregistrement" in html
+    assert f"{settings.contact_retention_days} jours" in html
+
+
+def test_english_versions(client_for) -> None:
+    for path in ("/accessibilite?lang=en", "/donnees-personnelles?lang=en"):
+        response = client_for(None).get(path)
+        assert response.status_code == 200
+        assert '<html lang="en"' in response.text

@@ -1,0 +1,92 @@
+"""Open data: the files' content on known data, CSV and JSON agreeing, licence, no citizen words."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlmodel import Session
+
+from console.open_data import ANSWER_FIELDS, PROCEDURE_FIELDS, csv_value
+from retour.stats import refresh
+from tests.console.public_data import ANSWER, MARKER, load_known
+
+
+@pytest.fixture
+def known(session: Session, engine):
+    data = load_known(session)
+    refresh(engine)
+    return data
+
+
+def read_csv(response) -> list[dict[str, str]]:
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+
+
+@pytest.mark.parametrize(
+    "name,key,fields",
+    [
+        ("procedures", "procedures", PROCEDURE_FIELDS),
+        ("answers", "answers", ANSWER_FIELDS),
+    ],
+)
+def test_csv_and_json_agree(client_for, known, name: str, key: str, fields) -> None:
+    client = client_for(None)
+    as_csv = client.get(f"/open-data/{name}.csv")
+    as_json = client.get(f"/open-data/{name}.json")
+    for response in (as_csv, as_json):
+        assert response.status_code == 200
+        assert "set-cookie" not in response.headers
+        assert 'rel="license"' in response.headers["link"]
+        assert MARKER not in response.content.decode("utf-8")
+    records = as_json.json()[key]
+    rows = read_csv(as_csv)
+    assert list(rows[0].keys()) == list(fields)
+    assert [{f: csv_value(r[f]) for f in fields} for r in records] == rows
+    assert as_json.json()["license"] == "etalab-2.0"
+
+
+def test_procedures_file_has_exact_figures(client_for, known) -> None:
+    records = {
+        r["id"]: r for r in client_for(None).get("/open-data/procedures.json").json()["procedures"]
+    }
+    assert known.archived.id not in records
+    assert records[known.passport.id] == {
+        "id": known.passport.id,
+        "title": "Demande de passeport",
+        "ministry": "Ministère de l’Intérieur",
+        "ministry_slug": "interieur",
+        "url": known.passport.url,
+        "online": True,
+        "button_live": True,
+        "feedback_count": 5,
+        "satisfaction_score": 7.0,
+        "processed_share": 0.8,
+        "median_ack_hours": 2.0,
+        "public_answers": 1,
+    }
+    allowance = records[known.allowance.id]
+    assert allowance["satisfaction_score"] is None and allowance["button_live"] is False
+    assert allowance["feedback_count"] == 2
+
+
+def test_answers_file(client_for, known) -> None:
+    (answer,) = client_for(None).get("/open-data/answers.json").json()["answers"]
+    assert answer["answer"] == ANSWER
+    assert answer["procedure_id"] == known.passport.id
+    assert answer["status"] == "resolved"
+    assert answer["published_at"].endswith("Z")
+
+
+def test_utf8_in_csv(client_for, known) -> None:
+    body = client_for(None).get("/open-data/procedures.csv").content
+    assert "Ministère de l’Intérieur".encode() in body
+
+
+def test_open_data_page_states_licence(client_for, known) -> None:
+    response = client_for(None).get("/open-data")
+    assert response.status_code == 200
+    assert "Licence Ouverte / Open Licence version 2.0" in response.text
+    assert "set-cookie" not in response.headers

@@ -1,0 +1,129 @@
+"""The open dashboard and a procedure's public page, on known data, on both backends."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import Session
+
+from retour.stats import refresh
+from tests.console.public_data import ANSWER, MARKER, load_known
+
+
+@pytest.fixture
+def known(session: Session, engine):
+    data = load_known(session)
+    refresh(engine)
+    return data
+
+
+def row_of(html: str, title: str) -> str:
+    match = re.search(
+        rf"<tr>\s*<th scope=\"row\"><a [^>]*>{re.escape(title)}</a></th>(.*?)</tr>", html, re.S
+    )
+    assert match, f"no row for {title}"
+    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
+
+
+def test_dashboard_shows_exact_figures(client_for, known) -> None:
+    response = client_for(None).get("/")
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers
+    html = response.text
+    assert row_of(html, "Demande de passeport") == (
+        "Ministère de l’Intérieur Oui Actif 5 7,0 (5 avis) 80\u202f% 2\u202fh 1"
+    )
+    assert row_of(html, "Allocation logement") == (
+        "Ministère des Solidarités Oui Non vu 2 Non publiée (2 avis sur 3 requis) 0\u202f% — 0"
+    )
+    assert "Démarche archivée" not in html
+    assert MARKER not in html
+    assert "<caption>" in html and 'scope="col"' in html
+
+
+def test_dashboard_sorts_and_filters_with_plain_links(client_for, known) -> None:
+    client = client_for(None)
+    html = client.get("/?sort=volume&order=desc").text
+    assert 'aria-sort="descending"' in html
+    assert html.index("Demande de passeport") < html.index("Allocation logement")
+    html = client.get("/?sort=volume&order=asc").text
+    assert 'aria-sort="ascending"' in html
+    assert html.index("Allocation logement") < html.index("Demande de passeport")
+
+    only_interior = client.get("/?ministry=interieur").text
+    assert (
+        "Demande de passeport" in only_interior and "Allocation logement</a>" not in only_interior
+    )
+    live = client.get("/?live=yes").text
+    assert "Demande de passeport</a>" in live and "Allocation logement</a>" not in live
+    unpublished = client.get("/?score=none").text
+    assert (
+        "Allocation logement</a>" in unpublished and "Demande de passeport</a>" not in unpublished
+    )
+    high = client.get("/?score=mid").text
+    assert "Demande de passeport</a>" in high
+    # Nonsense parameters are ignored, never an error.
+    assert client.get("/?sort=%00&order=sideways&page=abc&score=x&live=maybe").status_code == 200
+
+
+def test_dashboard_loop_per_ministry(client_for, known) -> None:
+    html = client_for(None).get("/").text
+    loop = html[html.index('id="boucle"') :]
+    assert (
+        row_of_ministry(loop, "Ministère de l’Intérieur")
+        == "1 1 (100\u202f%) 5 80\u202f% 2\u202fh 1"
+    )
+    assert row_of_ministry(loop, "Ministère des Solidarités") == "1 0 (0\u202f%) 2 0\u202f% — 0"
+
+
+def row_of_ministry(html: str, name: str) -> str:
+    match = re.search(rf"<th scope=\"row\">{re.escape(name)}</th>(.*?)</tr>", html, re.S)
+    assert match, name
+    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
+
+
+def test_dashboard_in_english(client_for, known) -> None:
+    response = client_for(None).get("/?lang=en")
+    assert response.status_code == 200
+    assert '<html lang="en"' in response.text
+    assert "set-cookie" not in response.headers
+
+
+def test_procedure_page(client_for, known) -> None:
+    response = client_for(None).get(f"/procedures/{known.passport.id}")
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers
+    html = response.text
+    assert ANSWER in html
+    assert "Vous avez dit, nous avons fait" in html
+    assert MARKER not in html
+    assert 'role="img"' in html and "<desc" in html  # the chart and its text alternative
+    assert 'id="mois"' in html and 'id="types"' in html and 'id="avis"' in html
+
+
+def test_procedure_page_hides_spread_below_threshold(client_for, known) -> None:
+    html = client_for(None).get(f"/procedures/{known.allowance.id}").text
+    assert 'id="avis"' not in html
+    assert MARKER not in html
+
+
+@pytest.mark.parametrize("path", ["/procedures/inconnue", "/procedures/%2e%2e"])
+def test_unknown_procedure_is_404(client_for, known, path: str) -> None:
+    assert client_for(None).get(path).status_code == 404
+
+
+def test_archived_procedure_is_404(client_for, known) -> None:
+    response = client_for(None).get(f"/procedures/{known.archived.id}")
+    assert response.status_code == 404
+    assert "set-cookie" not in response.headers
+
+
+def test_escapes_hostile_titles(client_for, session, engine) -> None:
+    from tests.factories import make_procedure
+
+    make_procedure(session, title="<script>alert(1)</script>")
+    refresh(engine)
+    html = client_for(None).get("/").text
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
