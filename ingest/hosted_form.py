@@ -170,8 +170,18 @@ async def show_form(request: Request) -> Response:
     return _form_page(request, ingest_state(request), procedure, locale, values=values)
 
 
-FORM_FIELDS: Final = ("satisfaction", "kind", "comment", "wants_answer", "contact_email",
-                      "client_id", "page_url", "website", "token", "lang")
+FORM_FIELDS: Final = (
+    "satisfaction",
+    "kind",
+    "comment",
+    "wants_answer",
+    "contact_email",
+    "client_id",
+    "page_url",
+    "website",
+    "token",
+    "lang",
+)
 MAX_FORM_BYTES: Final = 64 * 1024  # 2,000 characters, even percent-encoded, fit well inside
 
 
@@ -227,8 +237,14 @@ async def submit_form(request: Request) -> Response:
     def again(errors: dict[str, str], status_code: int = 422, **extra: Any) -> Response:
         translated = {field: _(message) for field, message in errors.items()}
         return _form_page(
-            request, state, procedure, locale, values=values, errors=translated,
-            status_code=status_code, **extra,
+            request,
+            state,
+            procedure,
+            locale,
+            values=values,
+            errors=translated,
+            status_code=status_code,
+            **extra,
         )
 
     errors = _first_errors(values)

@@ -10,7 +10,7 @@
  * the same client_id, so the service stores it once however often it arrives.
  *
  * The build wraps this file and pii.js (the browser copy of the personal-data rules,
- * `retourPii(text) -> [category, ...]`) in one IIFE.
+ * `retourPii.detect(text) -> [category, ...]`) in one IIFE.
  */
 'use strict';
 
@@ -293,7 +293,7 @@ function notePii(ui, text, wantsAnswer) {
   clearTimeout(piiTimer);
   // Wait for a pause in typing, so a screen reader is not interrupted at every key.
   piiTimer = setTimeout(function () {
-    var found = typeof retourPii === 'function' ? retourPii(text) : [];
+    var found = typeof retourPii === 'object' ? retourPii.detect(text) : [];
     var names = [];
     found.forEach(function (cat) {
       var name = T.cats[cat] || T.other;
