@@ -28,7 +28,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from console import auth, legal, open_data, procedures, public, suivi, users
+from console import auth, coverage, legal, open_data, procedures, public, suivi, users
 from console import exports, feedback, inbox
 from console.errors import handlers
 from console.security import CSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
@@ -50,6 +50,7 @@ ROUTE_MODULES: list[Any] = [
     open_data,
     suivi,
     legal,
+    coverage,  # /console/coverage (DINUM)
 ]
 
 

@@ -1,0 +1,62 @@
+"""`/console/coverage`: deployment coverage and the loop measured, for DINUM admins only.
+
+Ministry staff get 403 (console convention for a page their role cannot use); anonymous
+visitors are sent to the sign-in page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from console.auth import require_user
+from console.charts import WeekPoint, volume_svg
+from console.database import run_db, settings_of
+from console.formatting import Formats
+from console.templating import locale_of, render, translate_for
+from retour.coverage import FUNNEL_DAYS, TREND_WEEKS, Coverage, coverage
+from retour.figures import procedure_figures
+from retour.models import utcnow
+
+
+def _load(session: Session, *, min_count: int) -> Coverage:
+    connection = session.connection()
+    now = utcnow()
+    figures = procedure_figures(connection, min_count=min_count, now=now)
+    return coverage(connection, figures, today=now.date())
+
+
+async def coverage_page(request: Request) -> Response:
+    require_user(request, roles=("admin",))
+    data = await run_db(request, _load, min_count=settings_of(request).public_min_count)
+    _ = translate_for(request)
+    fmt = Formats(locale_of(request))
+    points = [WeekPoint(week.week, good=week.live) for week in data.trend]
+    latest = data.trend[-1]
+    desc = _(
+        "Nombre de démarches dont le bouton a été vu sur un site enregistré, semaine par "
+        "semaine, sur {weeks} semaines : {first} la première semaine, {last} la semaine en "
+        "cours, sur {total} démarches actives.",
+        weeks=TREND_WEEKS,
+        first=data.trend[0].live,
+        last=latest.live,
+        total=latest.procedures,
+    )
+    context: dict[str, Any] = {
+        "nav": "coverage",
+        "fmt": fmt,
+        "data": data,
+        "loop_rows": data.ministries,
+        "trend_svg": volume_svg(
+            points, title=_("Démarches au bouton actif, par semaine"), desc=desc, id_prefix="trend"
+        ),
+        "funnel_days": FUNNEL_DAYS,
+    }
+    return render(request, "console/coverage.html", context)
+
+
+routes = [Route("/console/coverage", coverage_page, name="coverage")]
