@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import Date, bindparam, text
-from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import TextClause
 
 from retour.figures import GroupFigures, ProcedureFigures, by_ministry, group_figures, share
 
