@@ -1,0 +1,147 @@
+"""`retour demo`: realistic, deterministic, and loaded once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from retour.cli import main
+from retour.db import make_engine
+from retour.demo import load_demo
+from retour.demo_data import DEMO_PASSWORD, LOGINS
+from retour.models import Feedback, ImpressionCount, Procedure, StaffUser
+from retour.passwords import verify_password
+from retour.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in SQLModel.metadata.sorted_tables
+        }
+
+
+def test_demo_twice_changes_nothing_and_prints_logins(
+    settings: Settings, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"RETOUR_DATABASE_URL": settings.database_url, "RETOUR_SECRET_KEY": settings.secret_key}
+    first = CliRunner().invoke(main, ["demo"], env=env, catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    assert "Demo data loaded:" in first.stdout
+    for _role, email, _ministry in LOGINS:
+        assert email in first.stdout
+    assert DEMO_PASSWORD in first.stdout
+    counts = row_counts(engine)
+
+    second = CliRunner().invoke(main, ["demo"], env=env, catch_exceptions=False)
+    assert second.exit_code == 0
+    assert "already loaded: nothing changed" in second.stdout
+    assert row_counts(engine) == counts
+
+    assert counts["ministry"] >= 10 and counts["procedure"] >= 40
+    assert 15_000 <= counts["feedback"] <= 30_000
+    assert counts["public_answer"] > 50 and counts["feedback_note"] > 100
+    with Session(engine) as session:
+        for role, email, ministry in LOGINS:
+            user = session.exec(select(StaffUser).where(StaffUser.email == email)).one()
+            assert user.role == role and (user.ministry_id is None) == (ministry is None)
+            assert verify_password(user.password_hash, DEMO_PASSWORD)
+        _assert_believable(session)
+
+
+def _assert_believable(session: Session) -> None:
+    now = dt.datetime.now(dt.UTC)
+    per_procedure = dict(
+        session.exec(
+            select(Feedback.procedure_id, func.count()).group_by(Feedback.procedure_id)
+        ).all()
+    )
+    assert sum(1 for n in per_procedure.values() if n > 100) >= 10  # scores get published
+    # Ratings lean differently per procedure.
+    means = session.exec(
+        select(func.avg(Feedback.satisfaction)).group_by(Feedback.procedure_id)
+    ).all()
+    assert max(means) - min(means) > 0.5
+    kinds = dict(session.exec(select(Feedback.kind, func.count()).group_by(Feedback.kind)).all())
+    total = sum(kinds.values())
+    assert kinds["malfunction"] > 0.1 * total and kinds["complaint"] > 0.1 * total
+    assert set(kinds) >= {"praise", "change_request", "omission", "other", None}
+
+    honeypots = session.exec(select(Feedback.status).where(Feedback.honeypot)).all()
+    assert honeypots and set(honeypots) == {"spam"}
+    assert session.exec(select(func.count()).where(Feedback.origin_registered == False)).one() > 50  # noqa: E712
+
+    old = now - dt.timedelta(days=120)
+    old_statuses = session.exec(select(Feedback.status).where(Feedback.received_at < old)).all()
+    assert sum(s != "new" for s in old_statuses) > 0.8 * len(old_statuses)
+    recent = session.exec(
+        select(Feedback.status).where(Feedback.received_at > now - dt.timedelta(days=10))
+    ).all()
+    assert sum(s == "new" for s in recent) > 0.5 * len(recent)
+
+    # Personal data went through the same masking as real submissions.
+    masked = session.exec(select(Feedback.comment).where(Feedback.pii_categories != "")).all()
+    assert len(masked) >= 10
+    leaked = session.exec(
+        select(func.count()).where(
+            Feedback.comment.contains("06 12 34 56 78")  # type: ignore[attr-defined]
+            | Feedback.comment.contains("marie.lefebvre@gmail.com")  # type: ignore[attr-defined]
+            | Feedback.comment.contains("FR76 3000")  # type: ignore[attr-defined]
+        )
+    ).one()
+    assert leaked == 0
+    assert session.exec(select(func.count()).where(Feedback.comment.contains("é"))).one() > 1000  # type: ignore[attr-defined]
+
+    # Views ≫ opens ≫ submissions, and a few procedures whose button is not live.
+    events = dict(
+        session.exec(
+            select(ImpressionCount.event, func.sum(ImpressionCount.count)).group_by(
+                ImpressionCount.event
+            )
+        ).all()
+    )
+    assert events["view"] > 10 * events["open"] > 20 * sum(per_procedure.values())
+    live = set(
+        session.exec(
+            select(ImpressionCount.procedure_id).where(
+                ImpressionCount.event == "view",
+                ImpressionCount.day >= now.date() - dt.timedelta(days=7),
+            )
+        ).all()
+    )
+    procedures = set(session.exec(select(Procedure.id)).all())
+    assert 2 <= len(procedures - live) <= 6
+
+
+def test_demo_is_deterministic(sqlite_template: Path, tmp_path: Path) -> None:
+    now = dt.datetime(2026, 3, 15, 10, 0, tzinfo=dt.UTC)
+    loaded = []
+    for name in ("a.db", "b.db"):
+        shutil.copyfile(sqlite_template, tmp_path / name)
+        engine = make_engine(
+            Settings(database_url=f"sqlite:///{tmp_path / name}", secret_key="s" * 40)
+        )
+        load_demo(engine, now=now, scale=0.1)
+        with engine.connect() as connection:
+            loaded.append(
+                connection.execute(
+                    text(
+                        "SELECT client_id, receipt, procedure_id, received_at, satisfaction, kind,"
+                        " comment, status FROM feedback ORDER BY id"
+                    )
+                ).all()
+            )
+        engine.dispose()
+    assert len(loaded[0]) > 1000
+    assert loaded[0] == loaded[1]
