@@ -244,5 +244,24 @@ def demo() -> None:
     click.echo(report)
 
 
+# --- groups that live with their feature ---------------------------------------------------
+
+
+def _add_feature_groups() -> None:
+    from retour.alerts import alerts
+
+    main.add_command(alerts)
+    try:  # `retour privacy purge` arrives with the retention work
+        from retour.retention import privacy
+    except ModuleNotFoundError as exc:
+        if exc.name != "retour.retention":
+            raise
+    else:
+        main.add_command(privacy)
+
+
+_add_feature_groups()
+
+
 if __name__ == "__main__":
     sys.exit(main())
