@@ -28,8 +28,20 @@ from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from console import auth, coverage, legal, open_data, procedures, public, suivi, users
-from console import exports, feedback, inbox
+from console import (
+    alerts_pages,
+    auth,
+    coverage,
+    exports,
+    feedback,
+    inbox,
+    legal,
+    open_data,
+    procedures,
+    public,
+    suivi,
+    users,
+)
 from console.errors import handlers
 from console.security import CSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from console.throttle import LoginThrottle
@@ -51,6 +63,7 @@ ROUTE_MODULES: list[Any] = [
     suivi,
     legal,
     coverage,  # /console/coverage (DINUM)
+    alerts_pages,  # /console/alerts
 ]
 
 

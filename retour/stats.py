@@ -179,7 +179,7 @@ class RefreshResult:
 
 
 @contextmanager
-def _locked(engine: Engine, row: int) -> Iterator[tuple[Connection, Any]]:
+def locked_state(engine: Engine, row: int) -> Iterator[tuple[Connection, Any]]:
     """One transaction holding the write lock on a state row (serialises every process)."""
     with engine.connect() as connection:
         connection.execution_options(sqlite_begin="IMMEDIATE")
@@ -201,7 +201,7 @@ def refresh(engine: Engine, *, now: dt.datetime | None = None, full: bool = Fals
     """Bring the summary tables up to date; safe to call from several processes at once."""
     now = now or utcnow()
     today = now.date()
-    with _locked(engine, STATE_ROW) as (connection, state):
+    with locked_state(engine, STATE_ROW) as (connection, state):
         dialect = connection.dialect.name
         max_id = connection.execute(text("SELECT COALESCE(MAX(id), 0) FROM feedback")).scalar_one()
         new_rows = connection.execute(
