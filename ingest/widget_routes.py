@@ -63,7 +63,7 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def _sources(src: Path) -> tuple[str, str, str]:
+def source_assets(src: Path) -> tuple[str, str, str]:
     # Same assembly as widget/build.mjs, unminified.
     pii = _read(src / "pii.js") if (src / "pii.js").is_file() else ""
     dialog = f"(function () {{\n'use strict';\n{pii}\n{_read(src / 'dialog.js')}\n}})();\n"
@@ -78,7 +78,7 @@ def build_assets(widget_dir: Path = WIDGET_DIR) -> WidgetAssets:
         loader, dialog_js, dialog_css = (_read(dist / name) for name in names)
     else:
         log.warning("widget/dist is not built: serving the widget unminified (run `make assets`)")
-        loader, dialog_js, dialog_css = _sources(widget_dir / "src")
+        loader, dialog_js, dialog_css = source_assets(widget_dir / "src")
     version = hashlib.sha256(f"{dialog_js}\0{dialog_css}".encode()).hexdigest()[:12]
     return WidgetAssets(
         version=version,
