@@ -103,6 +103,9 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/console/procedures/{procedure_id}/unarchive"): row(
         LOGIN, DONE, DONE, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
     ),
+    # --- e-mail alerts: each person's own subscriptions (alerts engineer) ---
+    ("GET", "/console/alerts"): row(),
+    ("POST", "/console/alerts"): row(LOGIN, DONE, DONE, DONE, DONE),
     # --- DINUM ---
     ("GET", "/console/coverage"): row(LOGIN, OK, 403, 403, 403),
     # --- public pages: everyone, no session involved ---
