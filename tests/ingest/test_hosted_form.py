@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 import uuid
@@ -13,12 +14,15 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from ingest.app import create_app
 from retour.models import Procedure
 from retour.redaction import mask
+from retour.settings import Settings
 from retour.signing import FORM_TOKEN_SALT
 from tests.conftest import TEST_SECRET
 from tests.factories import make_procedure
 from tests.ingest.conftest import stored_feedback
+from tests.live import serve_in_thread
 
 HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 RECEIPT = re.compile(r"[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}")
@@ -271,3 +275,20 @@ def test_personal_data_notice_after_errors_and_on_the_thanks_page(
     thanks = client.get(done.headers["location"])
     assert "semble contenir une adresse électronique" in thanks.text
     assert "jean.dupont" not in stored_feedback(engine)[0].comment
+
+
+def test_rate_limited_like_the_api_keeping_what_was_typed(
+    settings: Settings, procedure: Procedure, engine: Engine
+) -> None:
+    strict = dataclasses.replace(settings, rate_limit="2/minute")
+    with serve_in_thread(create_app(strict)) as server, httpx.Client(base_url=server.url) as client:
+        fields = show(client, procedure)
+        for _ in range(2):
+            assert send(client, procedure, fields, satisfaction="3").status_code == 303
+        fields = show(client, procedure)  # a new form: a new submission
+        response = send(client, procedure, fields, satisfaction="3", comment="Encore un mot.")
+        assert response.status_code == 429
+        assert int(response.headers["retry-after"]) >= 1
+        assert "Patientez une minute" in response.text
+        assert "Encore un mot.</textarea>" in response.text
+    assert len(stored_feedback(engine)) == 1  # the first two were one form sent twice
