@@ -237,10 +237,13 @@ def feedback_export(ministry_slug: str | None, fmt: str, spreadsheet_safe: bool)
 @main.command()
 def demo() -> None:
     """Fill the database with realistic demo data and print the demo logins."""
-    from retour.demo import load_demo
+    with database() as engine:  # settings first: a bad one is reported before anything else
+        from retour.demo import DemoConflict, load_demo
 
-    with database() as engine:
-        report = load_demo(engine, progress=lambda text: click.echo(text, err=True))
+        try:
+            report = load_demo(engine, progress=lambda text: click.echo(text, err=True))
+        except DemoConflict as exc:
+            raise click.ClickException(f"{exc}.") from exc
     click.echo(report)
 
 

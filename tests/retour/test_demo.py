@@ -145,3 +145,22 @@ def test_demo_is_deterministic(sqlite_template: Path, tmp_path: Path) -> None:
         engine.dispose()
     assert len(loaded[0]) > 1000
     assert loaded[0] == loaded[1]
+
+
+def test_demo_refuses_to_overwrite_a_real_register(
+    settings: Settings,
+    engine: Engine,
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.factories import make_procedure
+
+    make_procedure(session, id="carte-identite", title="Ma vraie démarche")
+    before = row_counts(engine)
+    monkeypatch.chdir(tmp_path)
+    env = {"RETOUR_DATABASE_URL": settings.database_url, "RETOUR_SECRET_KEY": settings.secret_key}
+    result = CliRunner().invoke(main, ["demo"], env=env)
+    assert result.exit_code == 1
+    assert "already has a procedure 'carte-identite'" in result.stderr
+    assert row_counts(engine) == before
