@@ -1,0 +1,79 @@
+"""Weekly points from the database, and the SVG charts' accessibility contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+
+from sqlmodel import Session
+
+from console.charts import (
+    WeekPoint,
+    describe_satisfaction,
+    describe_volume,
+    satisfaction_svg,
+    volume_svg,
+    weekly_points,
+)
+from tests.factories import make_feedback, make_procedure
+
+SVG = "{http://www.w3.org/2000/svg}"
+TODAY = dt.date(2026, 5, 13)  # a Wednesday
+
+
+def french(text: str, **values: object) -> str:
+    return text.format(**values)
+
+
+def test_weekly_points_count_per_week_and_score(session: Session) -> None:
+    procedure = make_procedure(session)
+    other = make_procedure(session, ministry_id=procedure.ministry_id)
+    at = lambda day, hour=12: dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)  # noqa: E731
+    monday = dt.date(2026, 5, 11)
+    make_feedback(session, procedure=procedure, satisfaction=3, received_at=at(monday, 0))
+    make_feedback(session, procedure=procedure, satisfaction=2, received_at=at(TODAY))
+    make_feedback(session, procedure=procedure, satisfaction=1,
+                  received_at=at(monday - dt.timedelta(days=1), 23))  # Sunday: previous week
+    make_feedback(session, procedure=other, satisfaction=3, received_at=at(TODAY))
+    for hidden in ({"honeypot": True}, {"status": "spam"}):
+        make_feedback(session, procedure=procedure, satisfaction=3, received_at=at(TODAY), **hidden)
+    make_feedback(session, procedure=procedure, satisfaction=3,
+                  received_at=at(monday - dt.timedelta(weeks=30)))  # before the window
+    points = weekly_points(session, ministry_ids=[procedure.ministry_id],
+                           procedure_id=procedure.id, weeks=4, today=TODAY)
+    assert [p.week for p in points] == [monday - dt.timedelta(weeks=n) for n in (3, 2, 1, 0)]
+    assert [(p.good, p.average, p.bad) for p in points] == [(0, 0, 0), (0, 0, 0), (0, 0, 1),
+                                                           (1, 1, 0)]
+    assert points[-1].score == 7.5 and points[0].score is None
+    whole = weekly_points(session, ministry_ids=None, weeks=4, today=TODAY)
+    assert whole[-1].count == 3
+
+
+def test_svgs_are_accessible_images_without_inline_style() -> None:
+    points = [WeekPoint(dt.date(2026, 1, 5) + dt.timedelta(weeks=i), bad=i % 2, good=i)
+              for i in range(10)]
+    points[4] = WeekPoint(points[4].week)  # an empty week breaks the satisfaction line
+    for svg, prefix in (
+        (volume_svg(points, title="Retours <par> semaine", desc="d & e", id_prefix="v"), "v"),
+        (satisfaction_svg(points, title="Satisfaction", desc="desc", id_prefix="s"), "s"),
+    ):
+        root = ET.fromstring(str(svg))  # well-formed XML, so escaping held
+        assert root.get("role") == "img"
+        assert root.get("aria-labelledby") == f"{prefix}-title {prefix}-desc"
+        assert root.find(f"{SVG}title").get("id") == f"{prefix}-title"
+        assert root.find(f"{SVG}desc").get("id") == f"{prefix}-desc"
+        assert all("style" not in element.attrib for element in root.iter())
+    volume = ET.fromstring(str(volume_svg(points, title="t", desc="d", id_prefix="v")))
+    assert len(volume.findall(f"{SVG}rect")) == 10
+    satisfaction = ET.fromstring(str(satisfaction_svg(points, title="t", desc="d", id_prefix="s")))
+    assert len(satisfaction.findall(f"{SVG}polyline")) == 2
+    assert len(satisfaction.findall(f"{SVG}circle")) == 8  # weeks 0 and 4 are empty
+
+
+def test_text_alternatives() -> None:
+    points = [WeekPoint(dt.date(2026, 1, 5), good=2), WeekPoint(dt.date(2026, 1, 12), bad=1)]
+    assert describe_volume(points, french).startswith("3 retours en 2 semaines, du 05/01/2026")
+    assert "10.0 la semaine du 05/01/2026" in describe_satisfaction(points, french)
+    empty = [WeekPoint(dt.date(2026, 1, 5))]
+    assert describe_volume(empty, french) == "Aucun retour sur la période."
+    assert describe_satisfaction(empty, french) == "Aucune note sur la période."
