@@ -1,0 +1,63 @@
+"""Check digits of the identifiers we mask: they are what separates an IBAN from an amount."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# NIR: sex, year, month, department (2A/2B in Corsica), commune, order, 2-digit key.
+# Months 20-99 exist (unknown or fictitious months for people born abroad or undocumented).
+_NIR_SHAPE: Final = re.compile(r"[1-478]\d\d(?:0[1-9]|1[0-2]|[2-9]\d)(?:\d\d|2[AB])\d{8}")
+# The key is computed as if 2A were 19 and 2B were 18 (INSEE rule).
+_CORSICA: Final = {"2A": "19", "2B": "18"}
+
+
+def nir_valid(compact: str) -> bool:
+    """A 15-character NIR (digits, or 2A/2B in place of the department) with a correct key."""
+    compact = compact.upper()
+    if len(compact) != 15 or not _NIR_SHAPE.fullmatch(compact):
+        return False
+    body = compact[:5] + _CORSICA.get(compact[5:7], compact[5:7]) + compact[7:13]
+    return 97 - int(body) % 97 == int(compact[13:])
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def card_valid(digits: str) -> bool:
+    """A payment card number: Luhn, and a length its issuer family actually uses."""
+    if not digits.isascii() or not digits.isdigit() or not luhn_valid(digits):
+        return False
+    length, first = len(digits), digits[0]
+    if length == 16:
+        return first in "23456"
+    if length == 13:
+        return first == "4"  # old Visa
+    if length == 14:
+        return digits[:2] in ("30", "36", "38", "39")  # Diners
+    if length == 15:
+        return digits[:2] in ("34", "37")  # American Express
+    return 17 <= length <= 19 and first in "456"  # Visa, Maestro, UnionPay
+
+
+# Letters count as 10 (A) to 35 (Z) in the mod-97 check.
+_LETTER_VALUES: Final = {ord(letter): str(value) for value, letter in enumerate(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ", start=10)}  # fmt: skip
+
+
+def iban_valid(compact: str) -> bool:
+    """Any country's IBAN: two letters, two check digits, 11 to 30 more characters, mod 97 = 1."""
+    compact = compact.upper()
+    if not (15 <= len(compact) <= 34 and compact.isascii() and compact.isalnum()):
+        return False
+    if not (compact[:2].isalpha() and compact[2:4].isdigit()):
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int(rearranged.translate(_LETTER_VALUES)) % 97 == 1

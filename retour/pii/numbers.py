@@ -1,0 +1,127 @@
+"""Numbers with a shape and a check digit: NIR, IBAN, payment cards, French phone numbers.
+
+People space numbers as they like ("06 12 34 56 78", "0612345678", "1 85 05 78 006 084 36"),
+so a run of digits joined by at most one separator is read as groups, and every stretch of
+whole groups with the right length is checked. Checking only stretches that start and end
+at a group boundary is what keeps a chance Luhn match inside a longer number from counting,
+and checksums are what keep amounts, dates and counts unmasked.
+
+`widget/src/pii.js` mirrors this module; keep them in step (tests/fixtures/pii_cases.json).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+
+from retour.pii.checksums import card_valid, iban_valid, nir_valid
+from retour.pii.scan import SEP, Scan, groups_of
+from retour.pii.spans import Span
+
+# An IBAN from its first letter: 2 letters, 2 digits, then 11 to 30 letters or digits,
+# spaced or dashed (IBANs are written in groups of four, never with dots).
+_IBAN_SEP: Final = "(?:[ \u00a0\u202f]{1,2}|-)?"
+_IBAN: Final = re.compile(
+    rf"(?<![^\W_])[A-Za-z]{{2}}{_IBAN_SEP}[0-9]{_IBAN_SEP}[0-9]"
+    rf"(?:{_IBAN_SEP}[0-9A-Za-z]){{11,30}}+"
+)
+# Account numbers are mostly digits: fewer than this many and mod 97 is not even tried.
+_IBAN_MIN_DIGITS: Final = 8
+# Calling codes of France and its overseas departments and territories, with the length
+# of the national number that follows (without the trunk 0).
+INTERNATIONAL: Final = {
+    "33": 9, "262": 9, "269": 9, "590": 9, "594": 9, "596": 9,
+    "508": 6, "681": 6, "687": 6, "689": 8,
+}  # fmt: skip
+_INTERNATIONAL_PHONE: Final = re.compile(
+    rf"(?:\+|(?<![^\W_])00){SEP}(33|262|269|590|594|596|508|681|687|689)"
+    rf"(?:{SEP}\(0\))?((?:{SEP}\d){{6,10}})(?!\d)"
+)
+_NON_DIGIT: Final = re.compile(r"\D")
+_WINDOW_LENGTHS: Final = (10, 13, 14, 15, 16, 17, 18, 19)
+# How people group the ten digits of a phone number ("06 12 34 56 78", "0612 34 56 78"…).
+# Other groupings ("1 85 05 78 006 084 92", "10.0.19045.3803") are other numbers.
+PHONE_GROUPINGS: Final = frozenset(("10", "2-2-2-2-2", "4-2-2-2", "2-4-4", "4-3-3", "4-6", "2-8"))
+
+
+def find_numbers(scan: Scan) -> Iterator[Span]:
+    for run in scan.runs:
+        if run.end() - run.start() >= 10:
+            yield from _windows(scan.text, run)
+        start = run.start()
+        # An IBAN starts two letters (and maybe a separator) before its first digit.
+        for back in (2, 3, 4, 5):
+            if start - back >= 0 and scan.text[start - back].isalpha():
+                iban = _IBAN.match(scan.text, start - back)
+                if iban:
+                    yield from _iban(scan.text, iban)
+                    break
+        # International numbers: "+33 6…", "0033 6…".
+        for back in (0, 1, 2, 3):
+            if start - back >= 0 and scan.text[start - back] == "+":
+                yield from _international(scan.text, start - back)
+                break
+        if run.group().startswith("00"):
+            yield from _international(scan.text, start)
+
+
+def _windows(text: str, run: re.Match[str]) -> Iterator[Span]:
+    groups = groups_of(text, run.start(), run.end())
+    compact = "".join(group.group() for group in groups)
+    # offset in `compact` where each group starts, and where each group ends -> its index
+    starts: list[int] = []
+    ends: dict[int, int] = {}
+    offset = 0
+    for index, group in enumerate(groups):
+        starts.append(offset)
+        offset += len(group.group())
+        ends[offset] = index
+    for first, begin in enumerate(starts):
+        for length in _WINDOW_LENGTHS:
+            last = ends.get(begin + length)
+            if last is not None:
+                category = _classify(compact[begin : begin + length])
+                if category == "phone":
+                    grouping = "-".join(str(len(g.group())) for g in groups[first : last + 1])
+                    category = category if grouping in PHONE_GROUPINGS else None
+                if category:
+                    yield Span(groups[first].start(), groups[last].end(), category)
+
+
+def _classify(window: str) -> str | None:
+    length = len(window)
+    if length == 15 and nir_valid(window):
+        return "nir"
+    if not (window.isascii() and window.isdigit()):
+        return None
+    if length == 10:
+        # 08: the administration's own service numbers, never a citizen's.
+        return "phone" if window[0] == "0" and window[1] in "12345679" else None
+    return "card" if card_valid(window) else None
+
+
+def _iban(text: str, match: re.Match[str]) -> Iterator[Span]:
+    # The match may stop inside a group; that group's end only counts if the text's does.
+    closed = match.end() == len(text) or not text[match.end()].isalnum()
+    groups = groups_of(text, match.start(), match.end())
+    compact = ""
+    for index, group in enumerate(groups):
+        if index == len(groups) - 1 and not closed:
+            break
+        compact += group.group()
+        if len(compact) < 15 or sum(char.isdigit() for char in compact) < _IBAN_MIN_DIGITS + 4:
+            continue
+        if iban_valid(compact):
+            yield Span(match.start(), group.end(), "iban")
+
+
+def _international(text: str, start: int) -> Iterator[Span]:
+    match = _INTERNATIONAL_PHONE.match(text, start)
+    if not match:
+        return
+    national = _NON_DIGIT.sub("", match.group(2))
+    if national.startswith("0"):  # "+33 06 12…": a trunk 0 people often keep
+        national = national[1:]
+    if len(national) == INTERNATIONAL[match.group(1)] and national[0] != "0":
+        yield Span(match.start(), match.end(), "phone")
