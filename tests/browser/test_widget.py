@@ -320,22 +320,31 @@ def test_errors_are_announced_and_tied_to_their_field(
     assert stored(service.engine) == []
 
 
-def test_usable_at_320_pixels_and_without_motion(
-    browser: Any, service: Service, host_site: HostSite
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [
+        pytest.param(320, 568, id="320px"),
+        # A 1280 × 800 screen at 200 % zoom lays pages out in 640 × 400 CSS pixels.
+        pytest.param(640, 400, id="zoom-200"),
+    ],
+)
+def test_usable_narrow_zoomed_and_without_motion(
+    browser: Any, service: Service, host_site: HostSite, width: int, height: int
 ) -> None:
     url = host_site.add("/mobile", snippet_page(service))
-    context = browser.new_context(viewport={"width": 320, "height": 568}, reduced_motion="reduce")
+    viewport = {"width": width, "height": height}
+    context = browser.new_context(viewport=viewport, reduced_motion="reduce")
     page = context.new_page()
     try:
         dialog = open_dialog(page, url)
         box = dialog.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 320
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width
         no_overflow = "(el) => el.scrollWidth <= el.clientWidth"
         assert dialog.evaluate(no_overflow)
         send = page.get_by_role("button", name="Envoyer")
         send.scroll_into_view_if_needed()
         send_box = send.bounding_box()
-        assert send_box["x"] + send_box["width"] <= 320
+        assert send_box["x"] + send_box["width"] <= width
         assert dialog.evaluate("(el) => getComputedStyle(el).animationName") == "none"
         fill_and_send(page)
         page.get_by_text("Merci pour votre retour !").wait_for()
@@ -568,3 +577,13 @@ def test_the_notice_goes_away_when_the_data_does(
         ".getElementById('comment-pii').textContent === ''"
     )
     assert notice.inner_text() == ""
+
+
+def test_if_the_dialog_cannot_load_the_button_opens_the_hosted_form(
+    page: Any, service: Service, host_site: HostSite
+) -> None:
+    page.route("**/dialog.js", lambda route: route.abort())  # e.g. a filtering proxy
+    page.goto(host_site.add("/repli", snippet_page(service)))
+    page.locator("button[data-retour]").click()
+    page.wait_for_url(f"{service.url}/r/{service.procedure.id}")
+    page.get_by_role("heading", name="Je fais un retour").wait_for()
