@@ -365,3 +365,30 @@ def test_hostile_next_is_escaped_in_the_login_form(client_for):
     page = client_for(None).get('/console/login?next=/"><script>alert(1)</script>').text
     assert "<script>alert(1)</script>" not in page
     assert 'value="/&#34;&gt;&lt;script&gt;' in page
+
+
+def test_session_expires_after_twelve_idle_hours(client_for, console_app, session):
+    import time
+
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    from tests.conftest import TEST_SECRET
+
+    agent = client_for("agent")
+
+    class ThirteenHoursAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 13 * 3600
+
+    def cookie(signer_class: type) -> str:
+        serializer = URLSafeTimedSerializer(TEST_SECRET, salt="session", signer=signer_class)
+        return serializer.dumps(
+            {"uid": agent.user.id, "ver": 0, "csrf": "x", "t": int(time.time())}
+        )
+
+    with StaffClient(console_app, follow_redirects=False) as client:
+        client.cookies.set("retour_session", cookie(TimestampSigner), path="/console")
+        assert client.get("/console/procedures").status_code == 200  # a fresh one works
+        client.cookies.clear()
+        client.cookies.set("retour_session", cookie(ThirteenHoursAgo), path="/console")
+        assert client.get("/console/procedures").status_code == 303
