@@ -101,7 +101,9 @@ def test_no_csp_violation_and_dsfr_loads(browser, live, staff):
     context = browser.new_context(locale="fr-FR")
     page = context.new_page()
     refused: list[str] = []
-    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
     page.on("pageerror", lambda e: refused.append(str(e)))
     try:
         sign_in(page, live, staff["manager"].email)
@@ -109,7 +111,9 @@ def test_no_csp_violation_and_dsfr_loads(browser, live, staff):
         # DSFR's stylesheet applied (its font) and its script ran (it marks <html>).
         font = page.evaluate("getComputedStyle(document.body).fontFamily")
         assert "Marianne" in font
-        page.wait_for_function("document.documentElement.classList.contains('fr-js') || !!window.dsfr")
+        page.wait_for_function(
+            "document.documentElement.classList.contains('fr-js') || !!window.dsfr"
+        )
     finally:
         context.close()
     assert refused == []
@@ -128,7 +132,7 @@ def test_copy_button_copies_the_snippet(browser, live, staff):
         )
         copied = page.evaluate("navigator.clipboard.readText()")
         assert copied.startswith('<a href="') and 'data-retour="carte-grise"' in copied
-        assert copied.endswith("/widget.js\" defer></script>")
+        assert copied.endswith('/widget.js" defer></script>')
     finally:
         context.close()
 
