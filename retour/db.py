@@ -17,6 +17,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 def make_engine(settings: Settings, **options: Any) -> Engine:
     url = settings.sqlalchemy_url
+    # Database errors must not quote the values they were given (contact emails, comments):
+    # they end up in logs and error reports (docs/privacy.md).
+    options.setdefault("hide_parameters", True)
     if settings.is_sqlite:
         path = sqlite_path(settings.database_url)
         if path is not None:
