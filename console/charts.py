@@ -9,7 +9,7 @@ Reusable by any page (the inbox, a procedure's console page, the public procedur
 
 then `{% from "_chart.html" import chart %}{{ chart(volume, points, caption, _) }}` renders the
 figure and its table. `weekly_points(..., ministry_ids=None)` covers every ministry. Honeypot
-and spam are left out; weeks start on Monday (UTC days).
+and spam are left out; weeks start on Monday (UTC days, as in the daily summary).
 
 The SVGs carry `role="img"`, a `<title>` and a `<desc>` (aria-labelledby), and no `style`
 attribute: the console's CSP forbids inline styles, so colours are presentation attributes.
@@ -20,13 +20,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from markupsafe import Markup, escape
-from sqlalchemy import Date, cast, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from retour.models import Feedback
+from retour.models import Procedure, ProcedureDay
 
 WIDTH: Final = 640
 HEIGHT: Final = 240
@@ -69,31 +69,34 @@ def weekly_points(
     weeks: int = 26,
     today: dt.date | None = None,
 ) -> list[WeekPoint]:
-    """One point per week for the last `weeks` weeks (the current one included), oldest first."""
+    """One point per week for the last `weeks` weeks (the current one included), oldest first.
+
+    Read from the daily summary `procedure_day` (kept by `retour.stats.refresh`; pages call
+    `refresh_if_stale` first), never from `feedback`: a ministry's half-year is a few
+    thousand summary rows instead of tens of thousands of submissions.
+    """
     today = today or dt.datetime.now(dt.UTC).date()
     first = monday(today) - dt.timedelta(weeks=weeks - 1)
-    start = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
-    received = col(Feedback.received_at)
-    day: Any
-    if session.get_bind().dialect.name == "postgresql":
-        day = cast(func.timezone("UTC", received), Date)
-    else:
-        day = func.date(received)
+    day = col(ProcedureDay.day)
     statement = (
-        select(day, col(Feedback.satisfaction), func.count())
-        .where(received >= start, col(Feedback.honeypot).is_(False), col(Feedback.status) != "spam")
-        .group_by(day, col(Feedback.satisfaction))
+        select(day, func.sum(ProcedureDay.bad), func.sum(ProcedureDay.average),
+               func.sum(ProcedureDay.good))
+        .where(day >= first)
+        .group_by(day)
     )
-    if ministry_ids is not None:
-        statement = statement.where(col(Feedback.ministry_id).in_(list(ministry_ids)))
     if procedure_id:
-        statement = statement.where(col(Feedback.procedure_id) == procedure_id)
+        statement = statement.where(ProcedureDay.procedure_id == procedure_id)
+    if ministry_ids is not None:
+        statement = statement.join(
+            Procedure, col(Procedure.id) == col(ProcedureDay.procedure_id)
+        ).where(col(Procedure.ministry_id).in_(list(ministry_ids)))
     buckets = {first + dt.timedelta(weeks=i): [0, 0, 0] for i in range(weeks)}
-    for raw_day, satisfaction, count in session.exec(statement).all():
-        when = raw_day if isinstance(raw_day, dt.date) else dt.date.fromisoformat(str(raw_day))
+    for when, bad, average, good in session.exec(statement).all():
         bucket = buckets.get(monday(when))
-        if bucket is not None and satisfaction in (1, 2, 3):
-            bucket[satisfaction - 1] += count
+        if bucket is not None:
+            bucket[0] += int(bad or 0)
+            bucket[1] += int(average or 0)
+            bucket[2] += int(good or 0)
     return [WeekPoint(week, *counts) for week, counts in sorted(buckets.items())]
 
 

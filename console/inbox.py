@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlencode
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -30,9 +30,8 @@ from console.scope import (
 from console.templating import render, translate_for
 from retour import triage
 from retour.models import STATUSES, Ministry, Procedure, StaffUser
+from retour.stats import refresh_if_stale
 
-# Weekly charts change slowly and cost a scan of half a year: computed at most this often.
-CHART_TTL_SECONDS: Final = 300
 MAX_ID: Final = 2**63 - 1
 BULK_MAX: Final = 500
 
@@ -116,35 +115,14 @@ def load_inbox(
     return InboxData(page, counts, procedures, ministries, colleagues, titles, assignees)
 
 
-def _cached_points(request: Request, key: tuple[Any, ...]) -> list[charts.WeekPoint] | None:
-    cache: dict[tuple[Any, ...], tuple[float, list[charts.WeekPoint]]] = getattr(
-        request.app.state, "inbox_chart_cache", {}
-    )
-    hit = cache.get(key)
-    return hit[1] if hit and time.monotonic() - hit[0] < CHART_TTL_SECONDS else None
-
-
-def _store_points(request: Request, key: tuple[Any, ...], points: list[charts.WeekPoint]) -> None:
-    # Kept on the app (not a module global) so each app, and each test, has its own.
-    if not hasattr(request.app.state, "inbox_chart_cache"):
-        request.app.state.inbox_chart_cache = {}
-    cache = request.app.state.inbox_chart_cache
-    if len(cache) > 1000:
-        cache.clear()
-    cache[key] = (time.monotonic(), points)
-
-
-async def chart_points(
-    request: Request, scope: Sequence[int] | None, procedure: str | None
+def chart_points(
+    session: Session, *, ministry_ids: Sequence[int] | None, procedure_id: str
 ) -> list[charts.WeekPoint]:
-    key = (tuple(scope) if scope is not None else None, procedure or None)
-    points = _cached_points(request, key)
-    if points is None:
-        points = await run_db(
-            request, charts.weekly_points, ministry_ids=scope, procedure_id=procedure or None
-        )
-        _store_points(request, key, points)
-    return points
+    # The charts read the daily summary: bring it up to date if it is a few seconds old
+    # (one request in a while pays an incremental refresh, the others read at once).
+    bind = session.get_bind()
+    refresh_if_stale(bind if isinstance(bind, Engine) else bind.engine)
+    return charts.weekly_points(session, ministry_ids=ministry_ids, procedure_id=procedure_id)
 
 
 def page_url(filters: InboxFilters, **extra: str) -> str:
@@ -162,7 +140,9 @@ async def inbox(request: Request) -> Response:
     chart_scope = scope_of(user)
     if filters.ministry is not None:
         chart_scope = [filters.ministry]
-    points = await chart_points(request, chart_scope, filters.procedure)
+    points = await run_db(
+        request, chart_points, ministry_ids=chart_scope, procedure_id=filters.procedure
+    )
     volume_title = _("Retours par semaine")
     satisfaction_title = _("Satisfaction par semaine (sur 10)")
     context: dict[str, Any] = {

@@ -15,6 +15,7 @@ from console.charts import (
     volume_svg,
     weekly_points,
 )
+from retour import stats
 from tests.factories import make_feedback, make_procedure
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -25,7 +26,7 @@ def french(text: str, **values: object) -> str:
     return text.format(**values)
 
 
-def test_weekly_points_count_per_week_and_score(session: Session) -> None:
+def test_weekly_points_count_per_week_and_score(session: Session, engine) -> None:
     procedure = make_procedure(session)
     other = make_procedure(session, ministry_id=procedure.ministry_id)
     at = lambda day, hour=12: dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)  # noqa: E731
@@ -39,6 +40,8 @@ def test_weekly_points_count_per_week_and_score(session: Session) -> None:
         make_feedback(session, procedure=procedure, satisfaction=3, received_at=at(TODAY), **hidden)
     make_feedback(session, procedure=procedure, satisfaction=3,
                   received_at=at(monday - dt.timedelta(weeks=30)))  # before the window
+    stats.refresh(engine, now=at(TODAY, 23))  # the daily summary the charts read
+    session.rollback()  # a fresh snapshot, after the refresh
     points = weekly_points(session, ministry_ids=[procedure.ministry_id],
                            procedure_id=procedure.id, weeks=4, today=TODAY)
     assert [p.week for p in points] == [monday - dt.timedelta(weeks=n) for n in (3, 2, 1, 0)]
