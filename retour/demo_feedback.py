@@ -160,7 +160,8 @@ def _submission(
         updated_at = acknowledged_at
         if status in ("resolved", "rejected"):
             updated_at = min(acknowledged_at + dt.timedelta(days=rng.uniform(0.2, 20)), now)
-    wants_contact = satisfaction < 3 and raw and not honeypot and rng.random() < 0.05
+    # Recent ones only: older addresses would be past their retention period already.
+    wants_contact = satisfaction < 3 and raw and not honeypot and ago < 150 and rng.random() < 0.05
     out.feedback.append(
         {
             "client_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),

@@ -58,6 +58,11 @@ def test_demo_twice_changes_nothing_and_prints_logins(
             assert user.role == role and (user.ministry_id is None) == (ministry is None)
             assert verify_password(user.password_hash, DEMO_PASSWORD)
         _assert_believable(session)
+        # Contact addresses only where the retention policy still allows them.
+        assert session.exec(select(func.count()).where(Feedback.contact_email != None)).one() > 10  # noqa: E711
+    from retour.retention import purge_contact_emails
+
+    assert purge_contact_emails(engine, settings=settings) == 0
 
 
 def _assert_believable(session: Session) -> None:
