@@ -28,6 +28,8 @@ log = logging.getLogger("retour.ingest")
 WIDGET_DIR: Final = Path(__file__).resolve().parents[1] / "widget"
 STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
 STATIC_NAME: Final = "ingest_static"
+# The dialog script's parts, in order, wrapped in one IIFE (widget/build.mjs says the same).
+DIALOG_PARTS: Final = ("pii.js", "texts.js", "send.js", "dialog.js")
 VERSION_PLACEHOLDER: Final = "__RETOUR_VERSION__"
 LOADER_MAX_AGE: Final = 300  # a new release reaches every page within five minutes
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
@@ -64,9 +66,9 @@ def _read(path: Path) -> str:
 
 
 def source_assets(src: Path) -> tuple[str, str, str]:
-    # Same assembly as widget/build.mjs, unminified.
-    pii = _read(src / "pii.js") if (src / "pii.js").is_file() else ""
-    dialog = f"(function () {{\n'use strict';\n{pii}\n{_read(src / 'dialog.js')}\n}})();\n"
+    """loader.js, the dialog script and dialog.css, as widget/build.mjs assembles them."""
+    parts = [_read(src / name) for name in DIALOG_PARTS if (src / name).is_file()]
+    dialog = "(function () {\n'use strict';\n" + "\n".join(parts) + "\n})();\n"
     return _read(src / "loader.js"), dialog, _read(src / "dialog.css")
 
 

@@ -1,7 +1,7 @@
 // Minify the widget into widget/dist/ (run by scripts/build_assets.py, so by `make run` and `make test`).
 //
 //   loader.js   the loader served at /widget.js (the server fills in the dialog's version)
-//   dialog.js   pii.js + dialog.js wrapped in one IIFE
+//   dialog.js   pii.js, texts.js, send.js and dialog.js wrapped in one IIFE
 //   dialog.css  the dialog's styles
 //
 // The same assembly without minification is ingest/widget_routes.py's fallback when
@@ -25,8 +25,9 @@ const terserOptions = {
   format: { comments: false },
 };
 
-const pii = existsSync(join(src, 'pii.js')) ? read('pii.js') : '';
-const dialogSource = `(function () {\n'use strict';\n${pii}\n${read('dialog.js')}\n})();\n`;
+// The dialog script's parts, in order (ingest/widget_routes.py DIALOG_PARTS says the same).
+const parts = ['pii.js', 'texts.js', 'send.js', 'dialog.js'].filter((name) => existsSync(join(src, name)));
+const dialogSource = `(function () {\n'use strict';\n${parts.map(read).join('\n')}\n})();\n`;
 
 mkdirSync(dist, { recursive: true });
 const loader = await minify(read('loader.js'), terserOptions);

@@ -11,16 +11,16 @@ from sqlmodel import Session
 
 from retour.compose import create_app
 from retour.settings import Settings
-from tests.browser import test_widget
+from tests.browser import widget_pages
 from tests.browser.conftest import axe_violations
-from tests.browser.test_widget import HostSite, Service, snippet_page, stored, wait_for
+from tests.browser.widget_pages import HostSite, Service, snippet_page, stored, wait_for
 from tests.factories import make_procedure
 from tests.live import free_port, serve_in_thread
 
 # The widget tests' fixtures: the service on the test's database, and a host site elsewhere.
-backend = test_widget.backend
-host_site = test_widget.host_site
-service = test_widget.service
+backend = widget_pages.backend
+host_site = widget_pages.host_site
+service = widget_pages.service
 
 
 def tick(page: Any, label: str) -> None:

@@ -4,78 +4,13 @@
  * styles (dialog.css, linked — never inline, so a strict CSP allowing only the service's
  * origin is enough) do not leak out. A constructed stylesheet (adoptedStyleSheets) would
  * save a request, and Chromium does not hold it to style-src today, but no specification
- * says it never will: a linked sheet is what every policy allows by design. The DOM is built node by node, never from HTML strings,
- * so the procedure title is text and the code keeps working under Trusted Types.
+ * says it never will: a linked sheet is what every policy allows by design.
+ * The DOM is built node by node, never from HTML strings, so the procedure title is text
+ * and the code keeps working under Trusted Types.
  *
- * Never lose a word: a submission goes to a localStorage outbox before its first attempt and
- * leaves it only once the service accepted it (202) or refused it for good (4xx). Retries keep
- * the same client_id, so the service stores it once however often it arrives.
- *
- * The build wraps this file and pii.js (the browser copy of the personal-data rules,
- * `retourPii.detect(text) -> [category, ...]`) in one IIFE.
+ * The build wraps pii.js (the browser copy of the personal-data rules,
+ * `retourPii.detect(text) -> [category, ...]`), texts.js, send.js and this file in one IIFE.
  */
-'use strict';
-
-var api = window.JeFaisUnRetour;
-var base = api.base;
-var OUTBOX = 'retour-outbox';
-var MAX = 2000;
-var T = api.en ? {
-  title: 'Give feedback', procedure: 'Online service: ', close: 'Close',
-  required: 'Only the first question is required.',
-  sat: 'How did it go?', sats: ['Well', 'So-so', 'Badly'],
-  kind: 'What is it about? (optional)',
-  kinds: ['A complaint', 'A request for a change', 'Something that does not work',
-    'Missing information or step', 'A compliment', 'Something else'],
-  comment: 'Your message (optional)',
-  commentHint: 'Do not write personal data (social security number, phone…): it would be masked.',
-  left: function (n) { return n.toLocaleString('en') + ' characters left'; },
-  answer: 'I would like an answer', email: 'Your email address',
-  emailHint: 'Expected format: name@domain.fr. Used only to answer you.',
-  send: 'Send', sending: 'Sending…',
-  errSat: 'Say how it went.', errEmail: 'Enter a valid email address, such as name@domain.fr.',
-  errEmailNone: 'Enter your email address to get an answer.', errOther: 'This field is invalid.',
-  thanks: 'Thank you for your feedback!', thanksText: 'It has been sent to the administration in charge of this service.',
-  receipt: 'Your tracking code: ', follow: 'Follow your feedback', newTab: ' (new tab)',
-  saved: 'Message saved', savedText: 'You seem to be offline or the service is not answering. Your message is saved on this device and will be sent automatically as soon as possible.',
-  pii: function (what) { return 'Your message seems to contain ' + what + '. It will be masked: the administration will not see it.'; },
-  piiAnswer: ' To get an answer, tick “I would like an answer” and give your email address.',
-  cats: { email: 'an email address', phone: 'a phone number', nir: 'a social security number',
-    iban: 'a bank account number (IBAN)', card: 'a payment card number', plate: 'a number plate',
-    address: 'a postal address', birthdate: 'a date of birth', name: 'your name',
-    reference: 'a file or reference number' },
-  and: ' and ', other: 'personal data'
-} : {
-  title: 'Je fais un retour', procedure: 'Démarche : ', close: 'Fermer',
-  required: 'Seule la première question est obligatoire.',
-  sat: 'Comment s’est passée votre démarche ?', sats: ['Bien', 'Moyennement', 'Mal'],
-  kind: 'De quoi s’agit-il ? (facultatif)',
-  kinds: ['Une réclamation', 'Une demande d’amélioration', 'Un dysfonctionnement',
-    'Une information ou une étape manquante', 'Un compliment', 'Autre chose'],
-  comment: 'Votre message (facultatif)',
-  commentHint: 'N’écrivez pas de données personnelles (numéro de sécurité sociale, téléphone…) : elles seraient masquées.',
-  left: function (n) { return 'Il reste ' + n.toLocaleString('fr') + ' caractères'; },
-  answer: 'Je souhaite recevoir une réponse', email: 'Votre adresse électronique',
-  emailHint: 'Format attendu : nom@domaine.fr. Elle ne sert qu’à vous répondre.',
-  send: 'Envoyer', sending: 'Envoi en cours…',
-  errSat: 'Indiquez comment s’est passée votre démarche.',
-  errEmail: 'Saisissez une adresse électronique valide, par exemple nom@domaine.fr.',
-  errEmailNone: 'Saisissez votre adresse électronique pour recevoir une réponse.',
-  errOther: 'Ce champ n’est pas valide.',
-  thanks: 'Merci pour votre retour !', thanksText: 'Il a bien été transmis à l’administration qui gère cette démarche.',
-  receipt: 'Votre code de suivi : ', follow: 'Suivre votre retour', newTab: ' (nouvel onglet)',
-  saved: 'Message enregistré', savedText: 'Vous semblez hors connexion ou le service ne répond pas. Votre message est enregistré sur cet appareil et sera envoyé automatiquement dès que possible.',
-  pii: function (what) { return 'Votre message semble contenir ' + what + '. Cette information sera masquée : l’administration ne la verra pas.'; },
-  piiAnswer: ' Pour recevoir une réponse, cochez « Je souhaite recevoir une réponse » et indiquez votre adresse électronique.',
-  cats: { email: 'une adresse électronique', phone: 'un numéro de téléphone', nir: 'un numéro de sécurité sociale',
-    iban: 'un numéro de compte bancaire (IBAN)', card: 'un numéro de carte bancaire', plate: 'une plaque d’immatriculation',
-    address: 'une adresse postale', birthdate: 'une date de naissance', name: 'votre nom',
-    reference: 'un numéro de dossier' },
-  and: ' et ', other: 'des données personnelles'
-};
-var KINDS = ['complaint', 'change_request', 'malfunction', 'omission', 'praise', 'other'];
-
-// --- Small helpers --------------------------------------------------------------------------
 
 // h('p', {id: 'x'}, 'text', child) — attributes set one by one; strings become text nodes.
 function h(tag, attrs) {
@@ -88,122 +23,9 @@ function h(tag, attrs) {
   return node;
 }
 
-function uuid() {
-  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-  // Older browsers: RFC 4122 version 4 from getRandomValues (or Math.random as a last resort).
-  var bytes = new Uint8Array(16);
-  if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(bytes);
-  else for (var i = 0; i < 16; i++) bytes[i] = Math.random() * 256;
-  bytes[6] = (bytes[6] & 15) | 64;
-  bytes[8] = (bytes[8] & 63) | 128;
-  var hex = Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join('');
-  return hex.slice(0, 8) + '-' + hex.slice(8, 12) + '-' + hex.slice(12, 16) + '-' + hex.slice(16, 20) + '-' + hex.slice(20);
-}
-
-function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
-
-// --- Outbox: what the citizen sent and the service has not yet accepted -------------------------
-
-function readOutbox() {
-  try { return JSON.parse(localStorage.getItem(OUTBOX)) || []; } catch (e) { return []; }
-}
-
-function writeOutbox(entries) {
-  try {
-    if (entries.length) localStorage.setItem(OUTBOX, JSON.stringify(entries));
-    else localStorage.removeItem(OUTBOX);
-  } catch (e) { /* storage full or disabled: the in-page retries still run */ }
-}
-
-function keep(entry) {
-  var entries = readOutbox().filter(function (e) { return e.client_id !== entry.client_id; });
-  entries.push(entry);
-  writeOutbox(entries);
-}
-
-function forget(clientId) {
-  writeOutbox(readOutbox().filter(function (e) { return e.client_id !== clientId; }));
-}
-
-// --- Talking to the service ----------------------------------------------------------------------
-
-var configs = {};
-
-function loadConfig(procedureId, fresh) {
-  if (!fresh && configs[procedureId]) return configs[procedureId];
-  var url = base + '/api/v1/procedures/' + encodeURIComponent(procedureId) + '/form?lang=' + (api.en ? 'en' : 'fr');
-  var pending = fetch(url, { credentials: 'omit' }).then(function (response) {
-    if (!response.ok) throw response;
-    return response.json();
-  });
-  configs[procedureId] = pending;
-  pending.catch(function () { if (configs[procedureId] === pending) delete configs[procedureId]; });
-  return pending;
-}
-
-// Resolves with {id, receipt}; rejects with {field, code} when the service refuses it for good.
-// Calls onDelay() once when a first attempt failed for a reason worth waiting out.
-async function deliver(entry, onDelay) {
-  var wait = 1000;
-  var refreshed = false;
-  for (var attempt = 0; ; attempt++) {
-    var response = null;
-    try {
-      var config = await loadConfig(entry.procedure_id, false);
-      var body = Object.assign({ token: config.token }, entry);
-      response = await fetch(base + '/api/v1/feedback', {
-        method: 'POST', body: JSON.stringify(body), credentials: 'omit', keepalive: true,
-        headers: { 'Content-Type': 'text/plain;charset=UTF-8' }
-      });
-    } catch (failure) {
-      // A failed form request is a Response; a network failure is an exception.
-      response = failure && failure.status ? failure : null;
-    }
-    if (response && (response.status === 202 || response.status === 200)) {
-      forget(entry.client_id);
-      return response.json();
-    }
-    var status = response ? response.status : 0;
-    if (status === 403) {
-      // Expired or foreign token: a fresh one, then the same submission again, silently.
-      loadConfig(entry.procedure_id, true);
-      if (!refreshed) {
-        refreshed = true;
-        continue;
-      }
-    } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-      var error = {};
-      try { error = (await response.json()).error || {}; } catch (e) { /* not JSON */ }
-      forget(entry.client_id);
-      throw error;
-    }
-    if (attempt === 0 && onDelay) onDelay();
-    if (attempt >= 6) throw null;  // stays in the outbox for the next page load
-    var retryAfter = response && Number(response.headers.get('Retry-After'));
-    await sleep(retryAfter ? retryAfter * 1000 : wait);
-    wait = Math.min(wait * 2, 30000);
-  }
-}
-
-var flushing = false;
-
-async function flush() {
-  if (flushing) return;
-  flushing = true;
-  try {
-    var entries = readOutbox();
-    for (var i = 0; i < entries.length; i++) {
-      try { await deliver(entries[i]); } catch (e) { /* kept or dropped by deliver */ }
-    }
-  } finally {
-    flushing = false;
-  }
-}
-
 // --- The dialog ----------------------------------------------------------------------------------
 
 var dialogs = {};
-var seq = 0;
 
 function radios(name, legend, values, labels, required) {
   var list = h('div', { class: 'choices' });
