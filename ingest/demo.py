@@ -1,7 +1,8 @@
 """GET /demo: a ministry's procedure page with the snippet pasted, to see the button in one click.
 
-`?procedure=ID` picks the procedure (default: the first active one, so that `retour demo`'s
-data shows at once); `?lang=en` makes it an English page, which the widget follows.
+`?procedure=ID` picks the procedure (default: `carte-identite`, the first procedure that
+`retour demo` creates, or else the first active one); `?lang=en` makes it an English page,
+which the widget follows.
 The page is served under a strict Content-Security-Policy allowing only the service's
 origin, as a ministry that follows docs/embedding.md would send.
 """
@@ -24,6 +25,7 @@ from retour.i18n import translator
 from retour.models import PROCEDURE_ID_RE, Ministry, Procedure
 
 MAX_LISTED: Final = 12
+DEFAULT_PROCEDURE: Final = "carte-identite"  # first row of retour/data/demo_procedures.csv
 
 
 def _origin(url: str) -> str:
@@ -41,11 +43,11 @@ def _load(engine: Engine, wanted: str | None) -> tuple[dict[str, Any] | None, li
     )
     with engine.connect() as connection:
         listed = [dict(row._mapping) for row in connection.execute(query.limit(MAX_LISTED))]
-        chosen = None
-        if wanted:
-            row = connection.execute(query.where(Procedure.id == wanted)).first()
-            chosen = dict(row._mapping) if row else None
-    return (chosen or (listed[0] if listed and not wanted else None)), listed
+        row = connection.execute(query.where(Procedure.id == (wanted or DEFAULT_PROCEDURE))).first()
+    if row is not None:
+        return dict(row._mapping), listed
+    # Asked for one that does not exist: say so; asked for none: show the first there is.
+    return (listed[0] if listed and not wanted else None), listed
 
 
 async def demo_page(request: Request) -> Response:
