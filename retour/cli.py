@@ -79,38 +79,25 @@ def db_copy(source_url: str) -> None:
 
     For moving from SQLite to PostgreSQL: see docs/operations.md.
     """
-    from retour.dbcopy import CopyError, copy_database
+    from retour.dbcopy import CopyError, copy_database, source_engine
     from retour.migrate import upgrade
-    from retour.settings import sqlalchemy_url
 
     with database() as target:
-        source = make_engine_for(source_url)
         try:
-            upgrade(target)
-            copied = copy_database(
-                source,
-                target,
-                progress=lambda table, n: click.echo(f"{table}: {n} row(s)", err=True),
-            )
+            source = source_engine(source_url)
+            try:
+                upgrade(target)
+                copied = copy_database(
+                    source,
+                    target,
+                    progress=lambda table, n: click.echo(f"{table}: {n} row(s)", err=True),
+                )
+            finally:
+                source.dispose()
         except CopyError as exc:
             raise click.ClickException(f"{exc}.") from exc
-        finally:
-            source.dispose()
-    url = sqlalchemy_url(source_url).render_as_string(hide_password=True)
+    url = source.url.render_as_string(hide_password=True)
     click.echo(f"Copied {sum(copied.values())} row(s) in {len(copied)} table(s) from {url}.")
-
-
-def make_engine_for(url: str) -> Engine:
-    from retour.db import make_engine
-    from retour.settings import sqlite_path
-
-    path = sqlite_path(url) if url.startswith("sqlite") else None
-    if path is not None and not path.is_file():
-        raise click.ClickException(f"--from names a SQLite file that does not exist: {path}.")
-    try:
-        return make_engine(Settings(database_url=url, secret_key="unused-" * 8))
-    except Exception as exc:
-        raise click.ClickException(f"--from is not a database URL: {url!r}.") from exc
 
 
 @contextmanager

@@ -16,12 +16,28 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 import retour.models  # noqa: F401  (registers every table in the metadata)
+from retour.db import make_engine
+from retour.settings import Settings, sqlite_path
 
 BATCH: Final = 2000
 
 
 class CopyError(Exception):
     """The copy cannot start; the message says why in one sentence."""
+
+
+def source_engine(url: str) -> Engine:
+    """An engine on the database to copy from; a missing SQLite file is an error, not created."""
+    try:
+        path = sqlite_path(url)
+        # The secret is never used: a copy signs nothing.
+        engine = make_engine(Settings(database_url=url, secret_key="unused-" * 8))
+    except Exception as exc:
+        raise CopyError(f"--from is not a database URL: {url!r}") from exc
+    if path is not None and not path.is_file():
+        engine.dispose()
+        raise CopyError(f"--from names a SQLite file that does not exist: {path}")
+    return engine
 
 
 def _revision(connection: Connection) -> str | None:
