@@ -48,6 +48,7 @@ MASK_GROWTH_BOUND: Final = 4
 # Each pass removes personal data, and markers are inert, so passes stop quickly; the cap
 # only bounds the cost of a contrived text.
 _MAX_PASSES: Final = 6
+_SEPARATORS: Final = frozenset(" \u00a0\u2009\u202f.-\u2010\u2011\u2013")
 
 # Characters removed from comments: C0/C1 controls except tab and newline (Cc), format
 # characters (Cf: bidirectional overrides and isolates, zero-width characters, soft hyphen,
@@ -102,9 +103,24 @@ def mask(text: str) -> Masked:
         spans = find(text)
         if not spans:
             break
-        text = _replace(text, spans)
         categories.update(span.category for span in spans)
+        again = any(_touches_more(text, span) for span in spans)
+        text = _replace(text, spans)
+        if not again:
+            break
     return Masked(text=text, categories=frozenset(categories))
+
+
+def _touches_more(text: str, span: Span) -> bool:
+    """Whether a span is glued to what follows or precedes it (a letter, a digit, "+", or a
+    separator then a digit), the only case where masking it may change how its
+    neighbours read. A span between spaces and words, the usual case, needs no second pass."""
+    before = text[span.start - 2 : span.start]
+    after = text[span.end : span.end + 2]
+    for near, far in ((before[-1:], before[:1]), (after[:1], after[1:])):
+        if near.isalnum() or near == "+" or (near in _SEPARATORS and far.isdigit()):
+            return True
+    return False
 
 
 def _replace(text: str, spans: list[Span]) -> str:

@@ -20,8 +20,10 @@ _AMBIGUOUS_TYPES: Final = (
     r"place|route|cours|voie|passage|villa|cit[ée]|promenade|clos|traverse|sentier|sente"
     r"|r[ée]sidence"
 )
+# `\d` first, then a lookbehind on the character before it: Python scans for a leading
+# character class quickly, and only numbers that start a word are street numbers.
 _ADDRESS: Final = re.compile(
-    r"(?<![\w,.])\d{1,4}(?:[ ]?(?i:bis|ter|quater|[abt])(?![^\W_]))?,?[ \u00a0]{1,2}"
+    r"\d(?<![\w,.]\d)\d{0,3}(?:[ ]?(?i:bis|ter|quater|[abt])(?![^\W_]))?,?[ \u00a0]{1,2}"
     rf"(?i:(?P<clear>{_CLEAR_TYPES})|(?P<ambiguous>{_AMBIGUOUS_TYPES}))(?![^\W_])"
 )
 _WORD: Final = re.compile(r"[ \u00a0]{1,2}((?:[dlDL]['’])?[^\W\d_][\w'’\-]*)")
@@ -42,14 +44,7 @@ _MAX_NAME_WORDS: Final = 8
 
 def find_addresses(scan: Scan) -> Iterator[Span]:
     text = scan.text
-    for run in scan.runs:
-        # The house number is the last group of a digit run ("en 2024 12 rue …").
-        start = run.end() - 1
-        while start > run.start() and text[start - 1].isalnum():
-            start -= 1
-        match = _ADDRESS.match(text, start)
-        if not match:
-            continue
+    for match in _ADDRESS.finditer(text):
         end, capitalised = _street_name_end(text, match.end())
         if end is None or (match.group("ambiguous") and not capitalised):
             continue

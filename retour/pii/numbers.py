@@ -26,6 +26,7 @@ _IBAN: Final = re.compile(
     rf"(?<![^\W_])[A-Za-z]{{2}}{_IBAN_SEP}[0-9]{_IBAN_SEP}[0-9]"
     rf"(?:{_IBAN_SEP}[0-9A-Za-z]){{11,30}}+"
 )
+_IBAN_HEAD: Final = re.compile(rf"(?<![^\W_])[A-Za-z]{{2}}{_IBAN_SEP}\Z")
 # Account numbers are mostly digits: fewer than this many and mod 97 is not even tried.
 _IBAN_MIN_DIGITS: Final = 8
 # Calling codes of France and its overseas departments and territories, with the length
@@ -46,24 +47,26 @@ PHONE_GROUPINGS: Final = frozenset(("10", "2-2-2-2-2", "4-2-2-2", "2-4-4", "4-3-
 
 
 def find_numbers(scan: Scan) -> Iterator[Span]:
+    text = scan.text
+    plus = "+" in text
     for run in scan.runs:
-        if run.end() - run.start() >= 10:
-            yield from _windows(scan.text, run)
         start = run.start()
+        if run.end() - start >= 10:
+            yield from _windows(text, run)
         # An IBAN starts two letters (and maybe a separator) before its first digit.
-        for back in (2, 3, 4, 5):
-            if start - back >= 0 and scan.text[start - back].isalpha():
-                iban = _IBAN.match(scan.text, start - back)
-                if iban:
-                    yield from _iban(scan.text, iban)
-                    break
+        head = _IBAN_HEAD.search(text, max(0, start - 4), start)
+        if head:
+            iban = _IBAN.match(text, head.start())
+            if iban:
+                yield from _iban(text, iban)
         # International numbers: "+33 6…", "0033 6…".
-        for back in (0, 1, 2, 3):
-            if start - back >= 0 and scan.text[start - back] == "+":
-                yield from _international(scan.text, start - back)
-                break
-        if run.group().startswith("00"):
-            yield from _international(scan.text, start)
+        if plus:
+            for back in (1, 2, 3):
+                if start - back >= 0 and text[start - back] == "+":
+                    yield from _international(text, start - back)
+                    break
+        if text.startswith("00", start):
+            yield from _international(text, start)
 
 
 def _windows(text: str, run: re.Match[str]) -> Iterator[Span]:
