@@ -62,19 +62,21 @@ def lifespan(settings: Settings) -> Any:
     async def _lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = make_engine(settings)
         writer = Writer(engine)
+        limits = RateLimits(settings)
         await writer.start()
         state = IngestState(
             settings=settings,
             engine=engine,
             procedures=ProcedureCache(engine),
             writer=writer,
-            limits=RateLimits(settings),
+            limits=limits,
             tokens=FormTokens(settings.secret_key),
         )
         try:
             yield {"ingest": state, "ingest_engine": engine, "settings": settings}
         finally:
             await writer.stop()  # commits what is queued before the engine goes
+            await limits.close()
             engine.dispose()
 
     return _lifespan

@@ -1,8 +1,11 @@
 """Rate limits: per client address and per procedure, shared through Redis when configured.
 
-slowapi's `Limiter` holds the storage (memory, or Redis from `limits`) and the strategy;
-we call its limiter directly rather than through decorators, because the procedure is
-only known once the body is read, and because the hosted form needs the same check:
+Built on `limits`, the library under slowapi, through its asyncio API: slowapi's `Limiter`
+is synchronous, so its Redis calls would block the event loop, and its memory storage
+starts a timer thread every 10 ms whose start-up stalls the loop behind the writer thread
+(measured: see docs/performance.md). Limits are checked by a function rather than a
+decorator because the procedure is only known once the body is read, and because the
+hosted form needs the same check:
 
     await check_submission_limits(request, procedure_id)   # raises RateLimited (429)
 """
@@ -15,9 +18,10 @@ import math
 import time
 from typing import Final
 
-import anyio.to_thread
 from limits import RateLimitItem, parse
-from slowapi import Limiter
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+from redis.asyncio import ConnectionPool
 from starlette.requests import Request
 
 from ingest.errors import RateLimited
@@ -32,12 +36,17 @@ IMPRESSIONS_FACTOR: Final = 10
 
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
-        self._slowapi = Limiter(
-            key_func=lambda: "",  # unused: keys are built below
-            storage_uri=settings.redis_url or "memory://",
-            strategy="fixed-window",
-            key_prefix=settings.redis_prefix,
-        )
+        self._pool: ConnectionPool | None = None
+        if settings.redis_url:
+            self._pool = ConnectionPool.from_url(settings.redis_url)
+            self.storage: Storage = RedisStorage(
+                f"async+{settings.redis_url}",
+                implementation="redispy",
+                connection_pool=self._pool,  # type: ignore[arg-type]  # typed too narrowly upstream
+            )
+        else:
+            self.storage = MemoryStorage()
+        self._limiter = FixedWindowRateLimiter(self.storage)
         self._prefix = settings.redis_prefix
         self._per_client = parse(settings.rate_limit)
         self._per_procedure = parse(settings.procedure_rate_limit)
@@ -49,8 +58,10 @@ class RateLimits:
         self._trusted: tuple[IpNetwork, ...] = tuple(
             ipaddress.ip_network(proxy, strict=False) for proxy in settings.trusted_proxies
         )
-        # Redis is network I/O: keep it off the event loop. Memory is a dict lookup.
-        self._in_thread = settings.redis_url is not None
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.disconnect()
 
     def client_address(self, request: Request) -> str:
         """The peer, or the right-most untrusted X-Forwarded-For hop when the peer is a proxy."""
@@ -72,22 +83,16 @@ class RateLimits:
         await self._hit(self._per_procedure, procedure_id, "procedure")
 
     async def _hit(self, item: RateLimitItem, key: str, scope: str) -> None:
-        if self._in_thread:
-            allowed = await anyio.to_thread.run_sync(self._hit_storage, item, key, scope)
-        else:
-            allowed = self._hit_storage(item, key, scope)
-        if not allowed:
-            reset_at = self._slowapi.limiter.get_window_stats(item, self._prefix, key, scope)[0]
-            retry_after = max(1, math.ceil(reset_at - time.time()))
-            raise RateLimited("Trop de requêtes ; réessayez plus tard.", retry_after=retry_after)
-
-    def _hit_storage(self, item: RateLimitItem, key: str, scope: str) -> bool:
         try:
-            return bool(self._slowapi.limiter.hit(item, self._prefix, key, scope))
+            if await self._limiter.hit(item, self._prefix, key, scope):
+                return
+            reset_at = (await self._limiter.get_window_stats(item, self._prefix, key, scope))[0]
         except Exception:
             # Storage down: let citizens through rather than lose what they wrote.
             log.warning("rate-limit storage unavailable; not limiting", exc_info=True)
-            return True
+            return
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        raise RateLimited("Trop de requêtes ; réessayez plus tard.", retry_after=retry_after)
 
     def _is_trusted(self, address: str) -> bool:
         try:

@@ -129,6 +129,12 @@ SPEC: Final[dict[str, Any]] = {
                 "responses": {"200": {"description": "Alive."}},
             }
         },
+        "/api/v1/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "responses": {"200": {"description": "This description."}},
+            }
+        },
         "/api/v1/procedures/{procedure_id}/form": {
             "get": {
                 "operationId": "formConfig",

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
 import logging
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
@@ -57,9 +60,11 @@ class Writer:
     def __init__(self, engine: Engine) -> None:
         # BEGIN IMMEDIATE on SQLite: take the write lock at once rather than fail on upgrade.
         self._engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-        self._insert: Callable[[Table], Any] = (
-            postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._postgresql = engine.dialect.name == "postgresql"
+        self._upsert: Callable[[Table], Any] = (
+            postgresql.insert if self._postgresql else sqlite.insert
         )
+        self._write_lock = _sqlite_write_lock(engine)
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retour-writer")
         self._task: asyncio.Task[None] | None = None
@@ -76,6 +81,7 @@ class Writer:
             self._queue.put_nowait(None)
             await self._task
         self._executor.shutdown(wait=True)
+        self._write_lock.close()
 
     async def add_feedback(self, row: dict[str, Any]) -> tuple[int, str]:
         """(id, receipt) once committed; those of the first submission for a repeated client_id."""
@@ -139,13 +145,15 @@ class Writer:
     def _commit_batch(self, batch: list[_Item]) -> list[Any]:
         feedback = [item.row for item in batch if item.kind == "feedback"]
         impressions = [item.row for item in batch if item.kind == "impression"]
-        with self._engine.begin() as connection:
+        with self._write_lock, self._engine.begin() as connection:
             stored = self._insert_feedback(connection, feedback) if feedback else {}
             if impressions:
                 self._count_impressions(connection, impressions)
         self.batches += 1
         return [
-            stored.get(item.row["client_id"], Unavailable()) if item.kind == "feedback" else None
+            (stored.get(item.row["client_id"]) or Unavailable())
+            if item.kind == "feedback"
+            else None
             for item in batch
         ]
 
@@ -158,12 +166,7 @@ class Writer:
         for _attempt in range(RECEIPT_ATTEMPTS):
             # No conflict target: a repeated client_id and (astronomically rarely) a repeated
             # receipt are both skipped here and told apart below.
-            statement = (
-                self._insert(FEEDBACK)
-                .on_conflict_do_nothing()
-                .returning(FEEDBACK.c.id, FEEDBACK.c.client_id, FEEDBACK.c.receipt)
-            )
-            for inserted in connection.execute(statement, todo):
+            for inserted in connection.execute(self._insert_feedback_statement(), todo):
                 stored[inserted.client_id] = (inserted.id, inserted.receipt)
             missing = [row["client_id"] for row in todo if row["client_id"] not in stored]
             if not missing:
@@ -182,13 +185,22 @@ class Writer:
                 break
         return stored
 
+    def _insert_feedback_statement(self) -> Any:
+        returning = (FEEDBACK.c.id, FEEDBACK.c.client_id, FEEDBACK.c.receipt)
+        if self._postgresql:
+            return postgresql.insert(FEEDBACK).on_conflict_do_nothing().returning(*returning)
+        # SQLite's INSERT OR IGNORE is its ON CONFLICT DO NOTHING for every constraint, and
+        # unlike the dialect's insert() construct it is a plain insert that SQLAlchemy can
+        # cache compiled: compiling on every batch cost ~40 us per row.
+        return insert(FEEDBACK).prefix_with("OR IGNORE").returning(*returning)
+
     def _count_impressions(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
         counts: dict[ImpressionKey, list[Any]] = {}
         for row in rows:
             entry = counts.setdefault(row["key"], [0, row["at"]])
             entry[0] += 1
             entry[1] = max(entry[1], row["at"])
-        statement = self._insert(IMPRESSIONS)
+        statement = self._upsert(IMPRESSIONS)
         statement = statement.on_conflict_do_update(
             index_elements=["procedure_id", "day", "origin", "event"],
             set_={
@@ -210,3 +222,42 @@ class Writer:
                 for key, (count, at) in counts.items()
             ],
         )
+
+
+class _FileLock:
+    """An exclusive lock on a file beside the SQLite database, held around each write.
+
+    Several processes (uvicorn --workers) share one SQLite file. SQLite's busy handler
+    polls with sleeps of 1 to 100 ms, so a writer that finds the database locked waits
+    far longer than the commit it waits for; flock() wakes it as soon as the lock is free.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *_: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _sqlite_write_lock(engine: Engine) -> _FileLock | _NoLock:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        return _NoLock()
+    return _FileLock(Path(f"{database}-writelock"))

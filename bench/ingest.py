@@ -1,0 +1,309 @@
+"""Ingest throughput against a bare Starlette baseline, measured in the same run.
+
+    .venv/bin/python bench/ingest.py [--duration 10] [--connections 64]
+
+Runs, one after the other, each under uvicorn (uvloop, httptools) in its own process:
+  1. bare Starlette: parse the JSON, answer 202 (the baseline);
+  2. the ingest service, 1 worker: SQLite synchronous=FULL, limiter on (a high limit);
+  3. the ingest service, 2 workers sharing the SQLite file.
+Each is loaded by wrk (a separate process) posting submissions with unique client_ids,
+and the script prints requests/s, p50 and p99 and the ratios, then checks that every 202
+is a stored row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+PROCEDURE_ID = "bench-demarche"
+ORIGIN = "https://www.example.gouv.fr"
+
+# wrk's Lua: each thread gets a random prefix, each request a counter: unique client_ids.
+LUA = r"""
+local counter = 0
+local prefix
+function setup(thread)
+  thread:set("seed", math.random(0, 2147483647))
+end
+function init(args)
+  math.randomseed(seed + os.time())
+  prefix = string.format("%08x-%04x", math.random(0, 2147483647), math.random(0, 65535))
+end
+local template = [[BODY]]
+function request()
+  counter = counter + 1
+  local id = string.format("%s-4%03x-8%03x-%012x",
+                           prefix, counter % 4096, math.random(0, 4095), counter)
+  return wrk.format("POST", "/api/v1/feedback", {["Content-Type"] = "text/plain;charset=UTF-8"},
+                    string.gsub(template, "CLIENT_ID", id))
+end
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    cpu_us: float = 0.0  # server CPU time per request: a figure the machine's noise spares more
+
+
+# --- The baseline: bare Starlette --------------------------------------------------------
+
+
+def bare_app() -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def feedback(request: Request) -> JSONResponse:
+        data = json.loads(await request.body())
+        return JSONResponse({"id": 1, "client_id": data["client_id"]}, status_code=202)
+
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/api/v1/feedback", feedback, methods=["POST"])]
+    )
+
+
+# --- Set-up ------------------------------------------------------------------------------
+
+
+def prepare_database(directory: Path) -> str:
+    sys.path.insert(0, str(ROOT))
+    from sqlmodel import Session
+
+    from retour.db import make_engine
+    from retour.migrate import upgrade
+    from retour.models import Ministry, Procedure, ProcedureOrigin
+    from retour.settings import Settings
+
+    url = f"sqlite:///{directory / 'bench.db'}"
+    engine = make_engine(Settings(database_url=url, secret_key=SECRET))
+    upgrade(engine)
+    with Session(engine) as session:
+        ministry = Ministry(slug="ministere-du-bench", name="Ministère du Bench")
+        session.add(ministry)
+        session.flush()
+        assert ministry.id is not None
+        session.add(
+            Procedure(
+                id=PROCEDURE_ID,
+                title="Demande de carte d'identité",
+                ministry_id=ministry.id,
+                url=f"{ORIGIN}/cni",
+            )
+        )
+        session.flush()
+        session.add(ProcedureOrigin(procedure_id=PROCEDURE_ID, origin=ORIGIN))
+        session.commit()
+    engine.dispose()
+    return url
+
+
+def count_rows(url: str) -> int:
+    from sqlalchemy import text
+
+    from retour.db import make_engine
+    from retour.settings import Settings
+
+    engine = make_engine(Settings(database_url=url, secret_key=SECRET))
+    with engine.connect() as connection:
+        count = int(connection.execute(text("SELECT count(*) FROM feedback")).scalar_one())
+    engine.dispose()
+    return count
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(target: list[str], port: int, workers: int, env: dict[str, str]) -> Any:
+    command = [
+        sys.executable, "-m", "uvicorn", *target,
+        "--port", str(port), "--workers", str(workers),
+        "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--no-proxy-headers", "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{target} did not start")
+
+
+def stop_server(process: Any) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (uvicorn's workers)."""
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(child) for child in children.read_text().split()]
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def wrk(name: str, port: int, body: dict[str, Any], args: argparse.Namespace, tmp: Path) -> Result:
+    template = json.dumps(body).replace("CLIENT-ID-PLACEHOLDER", "CLIENT_ID")
+    script = tmp / "post.lua"
+    script.write_text(LUA.replace("BODY", template))
+    output = subprocess.run(
+        [
+            "wrk",
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return parse_wrk(name, output)
+
+
+def parse_wrk(name: str, output: str) -> Result:
+    def latency(percent: str) -> float:
+        match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        assert match, output
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    requests = re.search(r"(\d+) requests in", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    assert rps and requests, output
+    if socket_errors:
+        print(f"  {name}: socket errors: {socket_errors.group(1)}")
+    return Result(
+        name=name,
+        rps=float(rps.group(1)),
+        p50_ms=latency("50"),
+        p99_ms=latency("99"),
+        errors=int(non_2xx.group(1)) if non_2xx else 0,
+        requests=int(requests.group(1)),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (apt-get install wrk)")
+
+    tmp = Path(tempfile.mkdtemp(prefix="retour-bench-"))
+    url = prepare_database(tmp)
+    env = {
+        "RETOUR_DATABASE_URL": url,
+        "RETOUR_SECRET_KEY": SECRET,
+        # The limiter stays on, with limits the load cannot reach.
+        "RETOUR_RATE_LIMIT": "100000000/minute",
+        "RETOUR_PROCEDURE_RATE_LIMIT": "100000000/minute",
+    }
+    from retour.signing import FormTokens
+
+    body = {
+        "procedure_id": PROCEDURE_ID,
+        "token": FormTokens(SECRET).issue(PROCEDURE_ID),
+        "client_id": "CLIENT-ID-PLACEHOLDER",
+        "satisfaction": 1,
+        "kind": "malfunction",
+        "comment": "Le bouton Valider ne fait rien à l'étape 3, j'ai essayé deux fois.",
+        "contact_email": None,
+        "page_url": f"{ORIGIN}/demarche/etape-3",
+        "locale": "fr",
+        "website": "",
+    }
+    runs = [
+        ("bare Starlette, 1 worker", ["bench.ingest:bare_app", "--factory"], 1),
+        ("ingest, 1 worker", ["ingest.app:create_app", "--factory"], 1),
+        ("ingest, 2 workers", ["ingest.app:create_app", "--factory"], 2),
+    ]
+    results: list[Result] = []
+    try:
+        for name, target, workers in runs:
+            before = count_rows(url)
+            port = free_port()
+            process = start_server(target, port, workers, env)
+            try:
+                cpu_before = tree_cpu_seconds(process.pid)
+                result = wrk(name, port, body, args, tmp)
+                cpu = tree_cpu_seconds(process.pid) - cpu_before
+                result.cpu_us = cpu / max(result.requests, 1) * 1e6
+                results.append(result)
+            finally:
+                stop_server(process)
+            if target[0].startswith("ingest"):
+                stored = count_rows(url) - before
+                accepted = results[-1].requests - results[-1].errors
+                # wrk counts requests it completed; a 202 it saw is a stored row.
+                print(f"  {name}: {stored} rows stored for {accepted} answered 2xx")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"\n{args.connections} connections, {args.duration} s each, wrk -t{args.threads}")
+    print(f"{'':28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'CPU us/req':>12}")
+    for result in results:
+        print(
+            f"{result.name:28}{result.rps:>10.0f}{result.p50_ms:>10.2f}"
+            f"{result.p99_ms:>10.2f}{result.errors:>10}{result.cpu_us:>12.0f}"
+        )
+    bare, one, two = results
+    print(f"\ningest 1 worker / bare Starlette: {one.rps / bare.rps:.2f}  (target >= 0.6)")
+    print(f"CPU per request, bare / ingest:   {bare.cpu_us / one.cpu_us:.2f}")
+    print(f"ingest 2 workers / 1 worker:      {two.rps / one.rps:.2f}  (target >= 1.7)")
+    print(f"ingest p99 at {args.connections} connections: {one.p99_ms:.1f} ms (target < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
