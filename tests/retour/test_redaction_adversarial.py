@@ -24,7 +24,7 @@ ADVERSARIAL = {
     "spaces": " " * N,
     "letters": "a" * N,
     "word-chars-then-at": "a" * (N - 1) + "@",
-    "local-part-dots": ("a." * N)[:N - 6] + "@b.frx",
+    "local-part-dots": ("a." * N)[: N - 6] + "@b.frx",
     "disguised-at": ("a (at) " * N)[:N],
     "disguised-dots": ("a [dot] " * N)[:N],
     "arobase-point": ("x arobase y point " * N)[:N],
