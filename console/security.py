@@ -111,15 +111,16 @@ class CSRFMiddleware:
         if not _same_site(request):
             await self._refuse(request, send, "cross-site")
             return
-        body = b""
+        buffer = bytearray()
         more = True
         while more:
             message = await receive()
-            body += message.get("body", b"")
+            buffer += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > MAX_BODY_BYTES:
+            if len(buffer) > MAX_BODY_BYTES:
                 await self._refuse(request, send, "too-large")
                 return
+        body = bytes(buffer)
 
         async def replay() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
@@ -161,9 +162,13 @@ def _same_site(request: Request) -> bool:
         return True  # not a browser (no Origin nor Referer): the token alone decides
     if source == "null":
         return False
-    host = request.headers.get("host", "")
+    # This host, or the public address (a proxy may rewrite Host on its way to us).
+    hosts = {request.headers.get("host", "").lower()}
+    settings = request.scope.get("state", {}).get("settings")
+    if settings is not None:
+        hosts.add(urlsplit(settings.public_url).netloc.lower())
     try:
-        return urlsplit(source).netloc.lower() == host.lower()
+        return urlsplit(source).netloc.lower() in hosts
     except ValueError:
         return False
 
