@@ -33,6 +33,15 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _service_url(request: Request, public_url: str) -> str:
+    # The configured URL when the page was reached through it; otherwise (`retour serve
+    # --port 8100` with the default RETOUR_PUBLIC_URL) the address the browser used, so that
+    # the demo works however it is started.
+    if urlsplit(public_url).netloc == request.headers.get("host"):
+        return public_url
+    return str(request.base_url).rstrip("/")
+
+
 def _load(engine: Engine, wanted: str | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     columns = (Procedure.id, Procedure.title, Procedure.button_label, Ministry.name)
     query = (
@@ -57,7 +66,7 @@ async def demo_page(request: Request) -> Response:
         wanted = ""
     procedure, listed = await anyio.to_thread.run_sync(_load, state.engine, wanted)
     locale = "en" if request.query_params.get("lang") == "en" else "fr"
-    service = state.settings.public_url
+    service = _service_url(request, state.settings.public_url)
     service_origin = _origin(service)
     csp = (
         f"default-src 'none'; script-src {service_origin}; connect-src {service_origin}; "
