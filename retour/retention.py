@@ -77,11 +77,20 @@ def _purge(
     rows = session.execute(query).all()
     if not rows:
         return 0
-    session.execute(
-        update(Feedback)
-        .where(col(Feedback.id).in_([row.id for row in rows]))
-        .values(contact_email=None)
+    # Only rows this statement really changed are audited: when two processes purge at
+    # once, the second finds the addresses already gone (RETURNING, on both backends).
+    erased = set(
+        session.execute(
+            update(Feedback)
+            .where(
+                col(Feedback.id).in_([row.id for row in rows]),
+                col(Feedback.contact_email).is_not(None),
+            )
+            .values(contact_email=None)
+            .returning(col(Feedback.id))
+        ).scalars()
     )
+    rows = [row for row in rows if row.id in erased]
     session.add_all(
         AuditEvent(
             at=now,

@@ -36,9 +36,6 @@ class Scan:
         self.low = low
         self.runs = list(_DIGIT_RUN.finditer(self.text))
 
-    def has_any(self, keywords: Iterable[str]) -> bool:
-        return any(keyword in self.low for keyword in keywords)
-
     def windows(
         self, keywords: Iterable[str], *, before: int, after: int
     ) -> Iterator[tuple[int, int]]:
