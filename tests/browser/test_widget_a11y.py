@@ -224,3 +224,19 @@ def test_the_notice_goes_away_when_the_data_does(
         ".getElementById('comment-pii').textContent === ''"
     )
     assert notice.inner_text() == ""
+
+
+def test_keyboard_focus_is_always_visible(page: Any, service: Service, host_site: HostSite) -> None:
+    open_dialog(page, host_site.add("/focus-visible", snippet_page(service)))
+    outline = """() => {
+        let el = document.activeElement;
+        while (el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+        const style = getComputedStyle(el);
+        return [style.outlineStyle, style.outlineWidth, style.outlineColor];
+    }"""
+    seen = set()
+    for _ in range(14):
+        page.keyboard.press("Tab")
+        seen.add(focused(page).split("#")[0].split(":")[0])
+        assert page.evaluate(outline) == ["solid", "2px", "rgb(10, 118, 246)"], focused(page)
+    assert {"button", "input", "textarea"} <= seen
