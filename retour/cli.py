@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 import click
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from retour.models import ROLES
 from retour.settings import Settings, SettingsError
@@ -144,12 +144,17 @@ def procedures_import(file: BinaryIO) -> None:
             click.echo(f"{file.name}: {error}", err=True)
         lines = len({error.line for error in result.errors})
         raise click.ClickException(f"{lines} bad line(s) in {file.name}: nothing was imported.")
-    with (
-        database() as engine,
-        session_scope(engine) as session,
-        click.progressbar(length=len(result.rows), label="Importing", file=sys.stderr) as bar,
-    ):
-        summary = apply_import(session, result.rows, actor_label="cli", progress=bar.update)
+    try:
+        with (
+            database() as engine,
+            session_scope(engine) as session,
+            click.progressbar(length=len(result.rows), label="Importing", file=sys.stderr) as bar,
+        ):
+            summary = apply_import(session, result.rows, actor_label="cli", progress=bar.update)
+    except IntegrityError as exc:  # the same ministry or procedure created meanwhile
+        raise click.ClickException(
+            "the register changed during the import; nothing was imported: run it again."
+        ) from exc
     click.echo(
         f"{summary.created} procedure(s) created, {summary.updated} updated, "
         f"{summary.unchanged} unchanged, {len(summary.ministries_created)} ministry(ies) created"

@@ -272,6 +272,12 @@ def origin_of(url: str) -> str | None:
     if scheme not in _DEFAULT_PORTS or not parts.hostname or any(c.isspace() for c in url):
         return None
     host = parts.hostname.lower()
+    if not host.isascii():
+        # Browsers report international names in their ASCII (punycode) form.
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     if port is None or port == _DEFAULT_PORTS[scheme]:

@@ -95,6 +95,11 @@ def test_origins_default_to_the_url_and_are_normalised() -> None:
     )
 
 
+def test_international_domain_names_become_what_browsers_report() -> None:
+    rows = parse_text("id,title,ministry,url\na,A,M,https://www.démarches-exemple.fr/x\n")
+    assert rows[0][4:] == ("https://www.xn--dmarches-exemple-bqb.fr",)
+
+
 def test_unknown_columns_are_reported_not_fatal() -> None:
     result = parse_procedures(b"id,title,ministry,url,Owner,notes\na,A,M,https://a.fr,me,x\n")
     assert result.ok
