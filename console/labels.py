@@ -51,11 +51,18 @@ KIND_LABELS: Final = {
     "other": "Autre",
 }
 RATING_LABELS: Final = {1: "Mal", 2: "Moyennement", 3: "Bien"}
+# The redaction rules' categories (docs/privacy.md).
 PII_LABELS: Final = {
     "email": "Adresse électronique",
     "phone": "Téléphone",
     "nir": "Numéro de sécurité sociale",
     "iban": "IBAN",
+    "card": "Carte bancaire",
+    "plate": "Plaque d'immatriculation",
+    "address": "Adresse postale",
+    "birthdate": "Date de naissance",
+    "name": "Nom",
+    "reference": "Numéro de dossier",
 }
 HISTORY_LABELS: Final = {
     "status": "Statut modifié",
