@@ -42,6 +42,7 @@ from console import (
     suivi,
     users,
 )
+from console.background import public_tasks
 from console.errors import handlers
 from console.security import CSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from console.throttle import LoginThrottle
@@ -76,11 +77,13 @@ def lifespan(settings: Settings) -> Any:
     async def _lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = make_engine(settings)
         try:
-            yield {
-                "console_engine": engine,
-                "settings": settings,
-                "console_login_throttle": LoginThrottle.from_settings(settings),
-            }
+            # Summary refresh and email alerts, every minute when SMTP is configured.
+            async with public_tasks(engine, settings):
+                yield {
+                    "console_engine": engine,
+                    "settings": settings,
+                    "console_login_throttle": LoginThrottle.from_settings(settings),
+                }
         finally:
             engine.dispose()
 

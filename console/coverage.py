@@ -9,18 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from console.auth import require_user
 from console.charts import WeekPoint, volume_svg
-from console.database import run_db, settings_of
+from console.database import engine_of, run_db, settings_of
 from console.formatting import Formats
 from console.templating import locale_of, render, translate_for
 from retour.coverage import FUNNEL_DAYS, TREND_WEEKS, Coverage, coverage
 from retour.figures import procedure_figures
 from retour.models import utcnow
+from retour.stats import refresh_if_stale
 
 
 def _load(session: Session, *, min_count: int) -> Coverage:
@@ -32,6 +34,7 @@ def _load(session: Session, *, min_count: int) -> Coverage:
 
 async def coverage_page(request: Request) -> Response:
     require_user(request, roles=("admin",))
+    await run_in_threadpool(refresh_if_stale, engine_of(request))
     data = await run_db(request, _load, min_count=settings_of(request).public_min_count)
     _ = translate_for(request)
     fmt = Formats(locale_of(request))

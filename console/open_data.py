@@ -17,15 +17,17 @@ from typing import Any, Final
 
 from sqlalchemy import text
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from console.database import run_db, settings_of
+from console.database import engine_of, run_db, settings_of
 from console.formatting import Formats
 from console.templating import locale_of, render
 from retour.figures import procedure_figures
 from retour.models import utcnow
+from retour.stats import refresh_if_stale
 
 LICENSE: Final = "etalab-2.0"
 LICENSE_NAME: Final = "Licence Ouverte / Open Licence version 2.0"
@@ -143,12 +145,14 @@ def _file(body: bytes, media_type: str, filename: str) -> Response:
 
 
 async def procedures_csv(request: Request) -> Response:
+    await run_in_threadpool(refresh_if_stale, engine_of(request))
     min_count = settings_of(request).public_min_count
     records = await run_db(request, procedure_records, min_count=min_count)
     return _file(to_csv(records, PROCEDURE_FIELDS), "text/csv; charset=utf-8", "procedures.csv")
 
 
 async def procedures_json(request: Request) -> Response:
+    await run_in_threadpool(refresh_if_stale, engine_of(request))
     min_count = settings_of(request).public_min_count
     records = await run_db(request, procedure_records, min_count=min_count)
     body = to_json(records, "procedures", period_days=365, min_count=min_count)
@@ -156,11 +160,13 @@ async def procedures_json(request: Request) -> Response:
 
 
 async def answers_csv(request: Request) -> Response:
+    await run_in_threadpool(refresh_if_stale, engine_of(request))
     records = await run_db(request, answer_records)
     return _file(to_csv(records, ANSWER_FIELDS), "text/csv; charset=utf-8", "answers.csv")
 
 
 async def answers_json(request: Request) -> Response:
+    await run_in_threadpool(refresh_if_stale, engine_of(request))
     records = await run_db(request, answer_records)
     return _file(to_json(records, "answers"), "application/json", "answers.json")
 

@@ -14,13 +14,14 @@ from typing import Any, Final
 
 from sqlalchemy import text
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from console.charts import WeekPoint, describe_volume, volume_svg
-from console.database import run_db, settings_of
+from console.database import engine_of, run_db, settings_of
 from console.formatting import Formats
 from console.templating import locale_of, render, translate_for
 from retour.figures import (
@@ -31,6 +32,7 @@ from retour.figures import (
     procedure_history,
 )
 from retour.models import utcnow
+from retour.stats import refresh_if_stale
 
 PAGE_SIZE: Final = 100
 ANSWERS_PAGE_SIZE: Final = 20
@@ -144,6 +146,7 @@ def _load_dashboard(session: Session, *, min_count: int) -> list[ProcedureFigure
 
 
 async def dashboard(request: Request) -> Response:
+    await run_in_threadpool(refresh_if_stale, engine_of(request))
     settings = settings_of(request)
     query = DashboardQuery.from_request(request)
     figures = await run_db(request, _load_dashboard, min_count=settings.public_min_count)
@@ -203,6 +206,7 @@ def _answer(row: Any) -> dict[str, Any]:
 
 
 async def procedure_page(request: Request) -> Response:
+    await run_in_threadpool(refresh_if_stale, engine_of(request))
     settings = settings_of(request)
     try:
         page = max(1, int(request.query_params.get("page", "1")))

@@ -22,6 +22,7 @@ from typing import Any, Final
 from sqlalchemy import and_, exists, select
 from sqlalchemy.engine import Connection
 
+from retour.histogram import Histogram, histogram_from_json, median_of, merge_histograms
 from retour.models import (
     KINDS,
     ImpressionCount,
@@ -32,7 +33,7 @@ from retour.models import (
     ProcedureStats,
     utcnow,
 )
-from retour.stats import Histogram, histogram_from_json, median_of, merge_histograms, window_start
+from retour.stats import window_start
 
 LIVE_WINDOW: Final = dt.timedelta(days=7)
 

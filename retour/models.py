@@ -264,7 +264,7 @@ class ProcedureDayAck(SQLModel, table=True):
 
     procedure_id: str = Field(primary_key=True, max_length=64)
     day: dt.date = Field(primary_key=True)
-    # Lower bound of the delay bucket in seconds (see `retour.stats.ACK_BUCKETS`).
+    # Lower bound of the delay bucket in seconds (see `retour.stats_sql.ACK_BUCKETS`).
     bucket: int = Field(primary_key=True, sa_type=BigInteger)
     count: int = 0
     # Sum of the exact delays in the bucket: its mean is the value the median reports.

@@ -1,7 +1,7 @@
 """Summary tables behind the public figures, kept up to date incrementally.
 
-(SQL here is assembled from this module's own constants, never from input: hence the
-`noqa: S608` marks; every value goes through bound parameters.)
+(SQL is assembled from constants, never from input: hence the `noqa: S608` marks; every
+value goes through bound parameters. The statements themselves live in `retour.stats_sql`.)
 
 Public pages never scan `feedback`: they read `procedure_stats` (one row per procedure, the
 last 12 months) and `procedure_day` / `procedure_day_ack` (one procedure, one UTC day).
@@ -27,9 +27,12 @@ than the bucket's width: 1 minute under an hour, 5 minutes under a day, 1 hour u
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import math
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -37,7 +40,9 @@ from typing import Any, Final
 from sqlalchemy import Date, bindparam, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
-from retour.models import KINDS, StatsState, UTCDateTime, utcnow
+from retour.histogram import Histogram, histogram_to_json, median_of
+from retour.models import StatsState, UTCDateTime, utcnow
+from retour.stats_sql import ack_insert_sql, day_insert_sql, day_sql
 
 log = logging.getLogger("retour.stats")
 
@@ -47,124 +52,16 @@ WINDOW_DAYS: Final = 365  # "the last 12 months": today and the 364 days before
 UPDATED_OVERLAP: Final = dt.timedelta(seconds=60)
 # Beyond this many new rows since the last run (a bulk load), rebuild everything at once.
 FULL_REBUILD_ROWS: Final = 20_000
+# With nothing changed, the watermark is still moved on this often (keeps scans short).
+IDLE_WRITE_EVERY: Final = dt.timedelta(minutes=10)
 CHUNK: Final = 500
 
-# (upper bound of the delay in seconds, bucket width in seconds), in order.
-ACK_BUCKETS: Final = ((3600, 60), (86400, 300), (30 * 86400, 3600), (None, 86400))
 
 state_table = StatsState.__table__  # type: ignore[attr-defined]
 
 
 def window_start(today: dt.date) -> dt.date:
     return today - dt.timedelta(days=WINDOW_DAYS - 1)
-
-
-# --- SQL that differs between SQLite and PostgreSQL -------------------------------------
-
-
-def _day_sql(dialect: str) -> str:
-    if dialect == "sqlite":
-        return "date(f.received_at)"
-    return "CAST((f.received_at AT TIME ZONE 'UTC') AS DATE)"
-
-
-def _delay_sql(dialect: str) -> str:
-    if dialect == "sqlite":
-        return (
-            "max(0, CAST(ROUND((julianday(f.acknowledged_at) - julianday(f.received_at))"
-            " * 86400) AS INTEGER))"
-        )
-    return (
-        "GREATEST(0, CAST(ROUND(EXTRACT(EPOCH FROM (f.acknowledged_at - f.received_at)))"
-        " AS BIGINT))"
-    )
-
-
-def _bucket_sql(delay: str) -> str:
-    cases = [
-        f"WHEN {delay} < {upper} THEN {delay} - {delay} % {width}"
-        for upper, width in ACK_BUCKETS
-        if upper is not None
-    ]
-    last_width = ACK_BUCKETS[-1][1]
-    return f"CASE {' '.join(cases)} ELSE {delay} - {delay} % {last_width} END"
-
-
-def _public(condition: str) -> str:
-    return f"SUM(CASE WHEN f.status <> 'spam' AND {condition} THEN 1 ELSE 0 END)"
-
-
-def _day_insert_sql(dialect: str, where: str) -> str:
-    day = _day_sql(dialect)
-    kinds = ", ".join(_public(f"f.kind = '{kind}'") for kind in KINDS)
-    return f"""
-        INSERT INTO procedure_day (procedure_id, day, received, count, good, average, bad,
-            {", ".join(KINDS)}, processed, acknowledged, answers, pii)
-        SELECT f.procedure_id, {day}, COUNT(*), {_public("1 = 1")},
-            {_public("f.satisfaction = 3")}, {_public("f.satisfaction = 2")},
-            {_public("f.satisfaction = 1")}, {kinds},
-            {_public("f.status <> 'new'")}, {_public("f.acknowledged_at IS NOT NULL")},
-            {_public("a.id IS NOT NULL")},
-            SUM(CASE WHEN f.pii_categories <> '' THEN 1 ELSE 0 END)
-        FROM feedback f LEFT JOIN public_answer a ON a.feedback_id = f.id
-        WHERE NOT f.honeypot AND {where}
-        GROUP BY f.procedure_id, {day}
-    """  # noqa: S608
-
-
-def _ack_insert_sql(dialect: str, where: str) -> str:
-    day, delay = _day_sql(dialect), _delay_sql(dialect)
-    return f"""
-        INSERT INTO procedure_day_ack (procedure_id, day, bucket, count, total_seconds)
-        SELECT procedure_id, d, {_bucket_sql("delay")}, COUNT(*), SUM(delay)
-        FROM (SELECT f.procedure_id AS procedure_id, {day} AS d, {delay} AS delay
-              FROM feedback f
-              WHERE NOT f.honeypot AND f.status <> 'spam' AND f.acknowledged_at IS NOT NULL
-                AND {where}) AS acked
-        GROUP BY procedure_id, d, {_bucket_sql("delay")}
-    """  # noqa: S608
-
-
-# --- The median from a histogram --------------------------------------------------------
-
-Histogram = dict[int, tuple[int, int]]  # bucket -> (count, total seconds)
-
-
-def median_of(histogram: Histogram) -> float | None:
-    """The median delay in seconds (see the module docstring for its precision)."""
-    n = sum(count for count, _ in histogram.values())
-    if n == 0:
-        return None
-    wanted = sorted({(n - 1) // 2, n // 2})
-    values: list[float] = []
-    seen = 0
-    for bucket in sorted(histogram):
-        count, total = histogram[bucket]
-        while wanted and wanted[0] < seen + count:
-            values.append(total / count)
-            wanted.pop(0)
-        seen += count
-    if len(values) == 1:
-        return values[0]
-    return (values[0] + values[1]) / 2
-
-
-def merge_histograms(histograms: Iterable[Histogram]) -> Histogram:
-    merged: dict[int, tuple[int, int]] = {}
-    for histogram in histograms:
-        for bucket, (count, total) in histogram.items():
-            before = merged.get(bucket, (0, 0))
-            merged[bucket] = (before[0] + count, before[1] + total)
-    return merged
-
-
-def histogram_from_json(raw: str | None) -> Histogram:
-    data: dict[str, list[int]] = json.loads(raw or "{}")
-    return {int(bucket): (pair[0], pair[1]) for bucket, pair in data.items()}
-
-
-def histogram_to_json(histogram: Histogram) -> str:
-    return json.dumps({str(b): list(histogram[b]) for b in sorted(histogram)})
 
 
 # --- The refresh ------------------------------------------------------------------------
@@ -179,8 +76,14 @@ class RefreshResult:
 
 
 @contextmanager
-def locked_state(engine: Engine, row: int) -> Iterator[tuple[Connection, Any]]:
-    """One transaction holding the write lock on a state row (serialises every process)."""
+def locked_state(
+    engine: Engine, row: int, *, discard: bool = False
+) -> Iterator[tuple[Connection, Any]]:
+    """One transaction holding the write lock on a state row (serialises every process).
+
+    `discard` closes the database connection afterwards instead of returning it to the pool:
+    for background threads that may outlive the engine's owner (the pool may be disposed).
+    """
     with engine.connect() as connection:
         connection.execution_options(sqlite_begin="IMMEDIATE")
         with connection.begin():
@@ -195,13 +98,21 @@ def locked_state(engine: Engine, row: int) -> Iterator[tuple[Connection, Any]]:
                 select(state_table).where(state_table.c.id == row).with_for_update()
             ).one()
             yield connection, state
+        if discard:
+            connection.invalidate()
 
 
-def refresh(engine: Engine, *, now: dt.datetime | None = None, full: bool = False) -> RefreshResult:
+def refresh(
+    engine: Engine,
+    *,
+    now: dt.datetime | None = None,
+    full: bool = False,
+    discard: bool = False,
+) -> RefreshResult:
     """Bring the summary tables up to date; safe to call from several processes at once."""
     now = now or utcnow()
     today = now.date()
-    with locked_state(engine, STATE_ROW) as (connection, state):
+    with locked_state(engine, STATE_ROW, discard=discard) as (connection, state):
         dialect = connection.dialect.name
         max_id = connection.execute(text("SELECT COALESCE(MAX(id), 0) FROM feedback")).scalar_one()
         new_rows = connection.execute(
@@ -225,6 +136,11 @@ def refresh(engine: Engine, *, now: dt.datetime | None = None, full: bool = Fals
         if procedures is None or procedures:
             recompute_procedures(connection, today, procedures)
         version = state.version + (1 if changed else 0)
+        last_write = state.last_updated_at
+        if not changed and last_write is not None and now - last_write < IDLE_WRITE_EVERY:
+            # Nothing to record: skip the write (and its fsync) that would only move the
+            # watermark; the next scan's window stays short all the same.
+            return RefreshResult(full=False, groups=0, procedures=0, version=version)
         connection.execute(
             update(state_table)
             .where(state_table.c.id == STATE_ROW)
@@ -243,7 +159,7 @@ def refresh(engine: Engine, *, now: dt.datetime | None = None, full: bool = Fals
 def _touched_groups(
     connection: Connection, dialect: str, last_id: int, since: dt.datetime
 ) -> set[tuple[str, dt.date]]:
-    day = _day_sql(dialect)
+    day = day_sql(dialect)
     statement = text(
         f"SELECT f.procedure_id, {day} FROM feedback f WHERE f.id > :last "  # noqa: S608
         f"UNION SELECT f.procedure_id, {day} FROM feedback f WHERE f.updated_at >= :since"
@@ -276,15 +192,15 @@ def _recount_group(connection: Connection, dialect: str, procedure_id: str, day:
             text(_DELETE_GROUP[table]).bindparams(day_param),
             {"p": procedure_id, "day": day},
         )
-    connection.execute(text(_day_insert_sql(dialect, where)).bindparams(*types), params)
-    connection.execute(text(_ack_insert_sql(dialect, where)).bindparams(*types), params)
+    connection.execute(text(day_insert_sql(dialect, where)).bindparams(*types), params)
+    connection.execute(text(ack_insert_sql(dialect, where)).bindparams(*types), params)
 
 
 def _rebuild_all(connection: Connection, dialect: str) -> None:
     for table in ("procedure_day", "procedure_day_ack"):
         connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608
-    connection.execute(text(_day_insert_sql(dialect, "1 = 1")))
-    connection.execute(text(_ack_insert_sql(dialect, "1 = 1")))
+    connection.execute(text(day_insert_sql(dialect, "1 = 1")))
+    connection.execute(text(ack_insert_sql(dialect, "1 = 1")))
 
 
 def recompute_procedures(
@@ -363,3 +279,75 @@ def current_version(connection: Connection) -> int:
         select(state_table.c.version).where(state_table.c.id == STATE_ROW)
     ).scalar()
     return int(value or 0)
+
+
+# --- Refreshing on demand -----------------------------------------------------------------
+
+REFRESH_EVERY: Final = 5.0  # seconds: how stale the figures a page shows may be
+
+
+class _Throttle:
+    """Per engine and process: when the freshness was last checked, and whether a refresh runs."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = False
+        self.checked = -math.inf
+
+
+_throttles: weakref.WeakKeyDictionary[Engine, _Throttle] = weakref.WeakKeyDictionary()
+_throttles_lock = threading.Lock()
+
+
+def refresh_if_stale(
+    engine: Engine, *, every: float = REFRESH_EVERY, discard: bool = False
+) -> bool:
+    """Refresh now if this process has not checked for `every` seconds and nobody refreshed.
+
+    Public pages call it (in a worker thread) before reading: most requests return at once
+    (checked recently, or another request of this process is refreshing — they serve the
+    figures as they are); about one request every `every` seconds per process pays an
+    incremental refresh, usually a few milliseconds. True if it refreshed.
+    """
+    with _throttles_lock:
+        throttle = _throttles.setdefault(engine, _Throttle())
+    with throttle.lock:
+        now = time.monotonic()
+        if throttle.running or now - throttle.checked < every:
+            return False
+        throttle.running, throttle.checked = True, now
+    try:
+        with engine.connect() as connection:
+            last = connection.execute(
+                select(state_table.c.refreshed_at).where(state_table.c.id == STATE_ROW)
+            ).scalar()
+            if discard:
+                connection.invalidate()
+        if last is not None and (utcnow() - last).total_seconds() < every:
+            return False  # another process just did it
+        refresh(engine, discard=discard)
+        return True
+    finally:
+        with throttle.lock:
+            throttle.running = False
+
+
+def refresh_soon(engine: Engine, *, every: float = REFRESH_EVERY) -> None:
+    """`refresh_if_stale` in a background thread, for callers that must not wait (the inbox).
+
+    Throttled like it (at most one check per `every` seconds per process). The thread uses a
+    connection of its own that it closes, so it never hands one back to a disposed pool.
+    """
+    with _throttles_lock:
+        throttle = _throttles.setdefault(engine, _Throttle())
+    with throttle.lock:
+        if throttle.running or time.monotonic() - throttle.checked < every:
+            return
+
+    def run() -> None:
+        try:
+            refresh_if_stale(engine, every=every, discard=True)
+        except Exception:  # logged; a later request tries again
+            log.exception("background summary refresh failed")
+
+    threading.Thread(target=run, name="retour-stats-refresh", daemon=True).start()

@@ -227,3 +227,44 @@ def test_alert_page_needs_sign_in_and_csrf(client_for) -> None:
     assert anonymous.get("/console/alerts").status_code == 303
     agent = client_for("agent")
     assert agent.post("/console/alerts", data={"new_scope": "all"}).status_code == 403
+
+
+def test_console_background_refreshes_and_dispatches(engine, session, mail_settings) -> None:
+    import asyncio
+
+    from sqlalchemy import text
+
+    from console.background import public_tasks
+
+    procedure = make_procedure(session)
+    make_feedback(session, procedure=procedure)
+    session.commit()
+
+    async def run() -> None:
+        async with public_tasks(engine, mail_settings, every=0.05):
+            await asyncio.sleep(0.6)
+
+    asyncio.run(run())
+    with engine.connect() as connection:
+        states = connection.execute(text("SELECT id FROM stats_state ORDER BY id")).scalars()
+        assert list(states) == [1, 2]  # the summary refreshed, the dispatcher ran
+        count = connection.execute(
+            text("SELECT count FROM procedure_stats WHERE procedure_id = :p"), {"p": procedure.id}
+        ).scalar()
+    assert count == 1
+
+
+def test_no_background_work_without_smtp(engine, settings) -> None:
+    import asyncio
+
+    from sqlalchemy import text
+
+    from console.background import public_tasks
+
+    async def run() -> None:
+        async with public_tasks(engine, settings, every=0.05):
+            await asyncio.sleep(0.2)
+
+    asyncio.run(run())
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM stats_state")).scalar() == 0

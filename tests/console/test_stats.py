@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from retour.figures import procedure_figures, procedure_history
+from retour.histogram import median_of
 from retour.models import (
     KINDS,
     Feedback,
@@ -23,7 +24,8 @@ from retour.models import (
     PublicAnswer,
     utcnow,
 )
-from retour.stats import ACK_BUCKETS, median_of, refresh, window_start
+from retour.stats import refresh, window_start
+from retour.stats_sql import ACK_BUCKETS
 from tests.factories import make_feedback, make_procedure, make_user
 
 NOW = utcnow()
