@@ -202,6 +202,14 @@ async def _read_form(request: Request) -> dict[str, str] | None:
     return values
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _first_errors(values: Mapping[str, str]) -> dict[str, str]:
     # Checked here so that both can be reported at once; the rest is parse_submission's.
     errors: dict[str, str] = {}
@@ -230,8 +238,11 @@ async def submit_form(request: Request) -> Response:
     if read is None:
         return _render(request, "hosted_not_found.html", {"too_large": True}, locale, 413)
     values = read
-    if not values["client_id"]:
+    # Hidden fields the citizen cannot fix: mend them rather than report them.
+    if not _is_uuid(values["client_id"]):
         values["client_id"] = str(uuid.uuid4())
+    if page_location(values["page_url"]) is None:
+        values["page_url"] = ""
     _ = translator(locale, LOCALES_DIRS)
 
     def again(errors: dict[str, str], status_code: int = 422, **extra: Any) -> Response:
@@ -268,12 +279,12 @@ async def submit_form(request: Request) -> Response:
             }
         )
         accepted = await accept(state, submission)
-    except FieldError as exc:
-        field = exc.field if exc.field in FIELD_MESSAGES else "form"
-        return again({field: FIELD_MESSAGES.get(field, exc.message)})
-    except TokenRefusedError:
-        # The page was open too long (or the token is not ours): the same form with a fresh
-        # token and everything typed, to send again. Not an error for the citizen.
+    except (TokenRefusedError, FieldError) as exc:
+        if isinstance(exc, FieldError) and exc.field != "token":
+            field = exc.field if exc.field in FIELD_MESSAGES else "form"
+            return again({field: FIELD_MESSAGES.get(field, exc.message)})
+        # The page was open too long (or the token is missing or not ours): the same form
+        # with a fresh token and everything typed, to send again. Not an error for the citizen.
         notice = _("Pour votre sécurité, vérifiez votre message puis envoyez-le à nouveau.")
         return _form_page(request, state, procedure, locale, values=values, notice=notice)
     except RateLimited as exc:

@@ -292,3 +292,22 @@ def test_rate_limited_like_the_api_keeping_what_was_typed(
         assert "Patientez une minute" in response.text
         assert "Encore un mot.</textarea>" in response.text
     assert len(stored_feedback(engine)) == 1  # the first two were one form sent twice
+
+
+def test_broken_hidden_fields_are_mended_not_reported(
+    client: httpx.Client, procedure: Procedure, engine: Engine
+) -> None:
+    fields = show(client, procedure)
+    broken = {**fields, "client_id": "not-a-uuid", "page_url": "javascript:alert(1)"}
+    response = send(client, procedure, broken, satisfaction="2")
+    assert response.status_code == 303
+    row = stored_feedback(engine)[0]
+    assert uuid.UUID(row.client_id) and row.page_url is None
+    # No token at all: the form again, with one, and what was typed.
+    without = {k: v for k, v in fields.items() if k != "token"}
+    fresh = {**without, "client_id": str(uuid.uuid4())}
+    again = send(client, procedure, fresh, satisfaction="3", comment="Bonjour")
+    assert again.status_code == 200
+    assert hidden_fields(again.text)["token"]
+    assert "Bonjour</textarea>" in again.text
+    assert len(stored_feedback(engine)) == 1
