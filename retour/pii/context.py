@@ -38,14 +38,16 @@ _NAME_TRIGGER: Final = re.compile(
     r"|\bmy[ ]+name[ ]+is|\b(?:nom|pr[ée]nom|nom[ ]+de[ ]+famille|nom[ ]+et[ ]+pr[ée]nom)[ ]?:"
     r"|\bsign[ée]e?[ ]?:?)"
     rf"[ \u00a0]*(?:{_CIVILITY}[ \u00a0]*)?"
-    rf"|\bje[ ]+suis[ ]+{_CIVILITY}[ \u00a0]*"
+    rf"|(?i:\bje[ ]+suis[ ]+{_CIVILITY})[ \u00a0]*"
 )
+_CAPITALISED: Final = r"[A-ZÀ-Ý][\w'’\-]*"
 # A sign-off closing the comment: « Cordialement, Jean Dupont »
 _SIGNATURE: Final = re.compile(
     r"(?i:\b(?:cordialement|bien[ ]+(?:à|a)[ ]+vous|salutations(?:[ ]+distingu[ée]es)?"
     r"|sinc[èe]rement|merci(?:[ ]+d['’]avance|[ ]+par[ ]+avance)?))"
-    rf"[ \t]*[,.!]?\s*(?P<name>(?:{_CIVILITY}[ \u00a0]*)?"
-    r"[A-ZÀ-Ý][\w'’\-]*(?:[ \u00a0][A-ZÀ-Ý][\w'’\-]*){1,3})[ \t]*[.!]?\s*\Z"
+    rf"[ \t]*[,.!]?\s*(?P<name>{_CIVILITY}[ \u00a0]*{_CAPITALISED}"
+    rf"(?:[ \u00a0]{_CAPITALISED}){{0,2}}|{_CAPITALISED}(?:[ \u00a0]{_CAPITALISED}){{1,3}})"
+    r"[ \t]*[.!]?\s*\Z"
 )
 _WORD: Final = re.compile(r"[ \u00a0]?([^\W\d_][\w'’\-]*)")
 _PARTICLES: Final = words("de du des d' la le van von der di da dos del")
@@ -62,23 +64,28 @@ _NAME_MAX_WORDS: Final = 4
 
 # --- File and reference numbers --------------------------------------------------------
 
-_NUMBERING: Final = (
-    r"(?:n°|n[o°º]\.?|num[ée]ro|numero|num\.?|r[ée]f[ée]rence|r[ée]f\.?|identifiant)"
-)
+# « n° », « réf. » may touch the number ("n°12345"); words may not ("LA123…" is no "la").
+_NUMBERING_MARKS: Final = r"n°|nº|n[o°º]\.|num\.|r[ée]f\."
+_NUMBERING_WORDS: Final = r"no|num[ée]ro|numero|num|r[ée]f[ée]rence|r[ée]f|identifiant"
+_NUMBERING: Final = rf"(?:{_NUMBERING_MARKS}|(?:{_NUMBERING_WORDS})(?![^\W_]))"
 _REFERENCE_NOUNS: Final = (
     r"dossier|demande|allocataire|fiscal|client|usager|suivi|t[ée]l[ée]d[ée]clarant|adh[ée]rent"
     r"|contrat|passeport|permis(?:[ ]+de[ ]+conduire)?|pension|retraite|caf|msa|ants"
     r"|france[ ]+travail|p[ôo]le[ ]+emploi|matricule|r[ée]clamation|recours|ticket|facture"
-    r"|titre[ ]+de[ ]+s[ée]jour|[ée]tranger|agdref|avis|pr[ée]-?demande|cerfa|r[ée]c[ée]piss[ée]"
+    r"|titre[ ]+de[ ]+s[ée]jour|[ée]tranger|agdref|avis|pr[ée]-?demande|r[ée]c[ée]piss[ée]"
+    r"|r[ée]f[ée]rence|r[ée]f\.?|identifiant"
 )
 # Nouns that name the number by themselves; the others need « numéro », « n° », « réf ».
-_SELF_NAMING: Final = frozenset(("dossier", "allocataire", "fiscal", "matricule", "agdref"))
+_SELF_NAMING: Final = frozenset(
+    ("dossier", "allocataire", "fiscal", "matricule", "agdref", "référence", "reference",
+     "réf", "ref", "réf.", "ref.", "identifiant")
+)  # fmt: skip
 _NIR_NOUNS: Final = r"s[ée]curit[ée][ ]+sociale|s[ée]cu|nir|carte[ ]+vitale|insee"
 # Matched at the start of the word a keyword was found in; the value follows `after`.
 _REFERENCE: Final = re.compile(
     rf"(?i:(?:(?P<nir>{_NIR_NOUNS})|(?P<noun>{_REFERENCE_NOUNS}))(?![^\W_])"
-    rf"(?P<after>(?:[ \u00a0]*(?:(?:{_NUMBERING}|est|c['’]est|le|la|suivant)(?![^\W\d_])"
-    rf"|[:=\#])){{0,3}}))"
+    rf"(?P<after>(?:[ \u00a0]*(?:{_NUMBERING_MARKS}|[:=\#]"
+    rf"|(?:{_NUMBERING_WORDS}|est|c['’]est|le|la|suivant)(?![^\W_]))){{0,3}}))"
     r"[ \u00a0]*"
 )
 # « numéro de », « n° », « réf. » just before the noun.
@@ -103,7 +110,7 @@ _REFERENCE_KEYWORDS: Final = (
     "declarant", "adhérent", "adherent", "contrat", "passeport", "permis", "pension", "retraite",
     "caf", "msa", "ants", "travail", "emploi", "matricule", "clamation", "recours", "ticket",
     "facture", "séjour", "sejour", "tranger", "agdref", "avis", "cerfa", "piss", "sécu", "secu",
-    "nir", "vitale", "insee",
+    "nir", "vitale", "insee", "réf", "ref", "identifiant",
 )  # fmt: skip
 
 
@@ -117,8 +124,8 @@ def find_birthdates(scan: Scan) -> Iterator[Span]:
 def find_names(scan: Scan) -> Iterator[Span]:
     text = scan.text
     for match in scan.search_around(_NAME_TRIGGER, _NAME_KEYWORDS, before=16, after=48):
-        strong = not match.group().lower().startswith("je suis")
-        end = _name_end(text, match.end(), any_case=strong)
+        # The trigger says a name follows, so its case does not matter ("jean dupont").
+        end = _name_end(text, match.end())
         if end is not None:
             yield Span(match.end(), end, "name")
     tail = max(0, len(text) - _SIGNATURE_TAIL)
@@ -132,25 +139,20 @@ def find_names(scan: Scan) -> Iterator[Span]:
             yield Span(*signature.span("name"), "name")
 
 
-def _name_end(text: str, position: int, *, any_case: bool) -> int | None:
-    """Where the name that starts at `position` ends, or None if no name starts there."""
+def _name_end(text: str, position: int) -> int | None:
+    """Where the name that starts at `position` ends, or None if no name starts there.
+    Particles ("de la") belong to it only when a name word follows them."""
     end = None
-    pending_particle = False
     for _ in range(_NAME_MAX_WORDS + 2):
         word = _WORD.match(text, position)
         if not word:
             break
         value = word.group(1)
         lowered = value.lower()
-        if lowered in _PARTICLES and end is not None:
-            pending_particle = True
-        elif lowered in _STOP or (len(value) < 2 and not value.isupper()):
+        if lowered in _STOP or (len(value) < 2 and not value.isupper()):
             break
-        elif value[0].isupper() or any_case or pending_particle:
+        if not (lowered in _PARTICLES and end is not None):
             end = word.end()
-            pending_particle = False
-        else:
-            break
         position = word.end()
     return end
 
