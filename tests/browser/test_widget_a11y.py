@@ -63,7 +63,9 @@ def test_a_keyboard_only_walk_from_the_top_of_the_page(
     page.keyboard.type("Trop d'étapes pour une simple demande.")
     page.keyboard.press("Tab")
     assert focused(page) == "input#wants-answer"
-    page.keyboard.press("Space")  # reveals the email field and moves there
+    page.keyboard.press("Space")  # reveals the email field, right after, without moving focus
+    assert focused(page) == "input#wants-answer"
+    page.keyboard.press("Tab")
     assert focused(page) == "input#email"
     page.keyboard.type("jean.dupont@example.fr")
     page.keyboard.press("Tab")

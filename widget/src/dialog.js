@@ -101,7 +101,6 @@ function build(procedureId, button) {
   wants.addEventListener('change', function () {
     emailBlock.hidden = !wants.checked;
     notePii(ui, comment.value, wants.checked);
-    if (wants.checked) email.focus();
   });
   close.addEventListener('click', function () { hide(ui); });
   dialog.addEventListener('cancel', function (event) { event.preventDefault(); hide(ui); });
