@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.browser import widget_pages
@@ -65,3 +66,29 @@ def test_an_expired_token_is_refreshed_without_the_citizen_noticing(
     page.get_by_text("Merci pour votre retour !").wait_for()
     assert len(served) == 2
     assert len(wait_for(lambda: stored(service.engine))) == 1
+
+
+def test_a_failing_service_is_retried_with_the_same_client_id(
+    page: Any, service: Service, host_site: HostSite
+) -> None:
+    bodies: list[dict[str, Any]] = []
+
+    def fail_twice(route: Any) -> None:
+        bodies.append(json.loads(route.request.post_data))
+        if len(bodies) <= 2:
+            route.fulfill(
+                status=503, json={"error": {"code": "unavailable"}}, headers={"Retry-After": "1"}
+            )
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/feedback", fail_twice)
+    open_dialog(page, host_site.add("/reessai", snippet_page(service)))
+    fill_and_send(page)
+    # Told at once that it is kept; then delivered by a later attempt.
+    page.get_by_role("heading", name="Message enregistré").wait_for()
+    page.get_by_text("Merci pour votre retour !").wait_for(timeout=15_000)
+    assert len(bodies) == 3
+    assert len({body["client_id"] for body in bodies}) == 1
+    assert len(wait_for(lambda: stored(service.engine))) == 1
+    assert page.evaluate("localStorage.getItem('retour-outbox')") is None
