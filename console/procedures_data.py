@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException
 
@@ -63,38 +65,47 @@ def list_procedures(
     ministry_id: int | None = None,
     archived: bool = False,
 ) -> list[ProcedureRow]:
+    # The latest day first (primary-key prefix: an index seek), then that day's few rows:
+    # a page of 250 procedures never scans months of impression counts.
+    day_of = aliased(ImpressionCount)
+    latest_day = (
+        sa_select(func.max(col(day_of.day)))
+        .where(col(day_of.procedure_id) == col(Procedure.id))
+        .correlate(Procedure)
+        .scalar_subquery()
+    )
     last_seen = (
-        select(
-            ImpressionCount.procedure_id,
-            func.max(ImpressionCount.last_seen_at).label("last_seen_at"),
+        sa_select(func.max(col(ImpressionCount.last_seen_at)))
+        .where(
+            col(ImpressionCount.procedure_id) == col(Procedure.id),
+            col(ImpressionCount.day) == latest_day,
         )
-        .group_by(col(ImpressionCount.procedure_id))
-        .subquery()
+        .correlate(Procedure)
+        .scalar_subquery()
     )
     query = (
-        select(Procedure, Ministry.name, last_seen.c.last_seen_at)
-        .join(Ministry, col(Ministry.id) == Procedure.ministry_id)
-        .join(last_seen, last_seen.c.procedure_id == Procedure.id, isouter=True)
-        .where(Procedure.active == (not archived))
+        sa_select(
+            col(Procedure.id),
+            col(Procedure.title),
+            col(Ministry.name),
+            col(Procedure.active),
+            col(Procedure.online),
+            last_seen.label("last_seen_at"),
+        )
+        .join(Ministry, col(Ministry.id) == col(Procedure.ministry_id))
+        .where(col(Procedure.active) == (not archived))
     )
     query = scoped(query, col(Procedure.ministry_id), actor)
     if ministry_id is not None:
-        query = query.where(Procedure.ministry_id == ministry_id)
+        query = query.where(col(Procedure.ministry_id) == ministry_id)
     query = query.order_by(col(Ministry.name), col(Procedure.title), col(Procedure.id))
     rows = []
-    for procedure, ministry_name, seen_at in session.exec(query).all():
+    for pid, title, ministry_name, active, online, seen_at in session.execute(query).all():
+        if isinstance(seen_at, str):
+            seen_at = dt.datetime.fromisoformat(seen_at)  # SQLite gives aggregates back as text
         if isinstance(seen_at, dt.datetime) and seen_at.tzinfo is None:
-            seen_at = seen_at.replace(tzinfo=dt.UTC)  # SQLite keeps no offset in aggregates
-        rows.append(
-            ProcedureRow(
-                procedure.id,
-                procedure.title,
-                ministry_name,
-                procedure.active,
-                procedure.online,
-                seen_at,
-            )
-        )
+            seen_at = seen_at.replace(tzinfo=dt.UTC)
+        rows.append(ProcedureRow(pid, title, ministry_name, active, online, seen_at))
     return rows
 
 

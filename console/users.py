@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -50,19 +51,20 @@ class UserRow:
 
 
 def _list_users(session: Session, actor: CurrentUser, ministry_id: int | None) -> list[UserRow]:
-    query = select(StaffUser, Ministry.name).join(
-        Ministry,
-        col(StaffUser.ministry_id) == Ministry.id,
-        isouter=True,
-    )
+    # Columns, not entities: a page of hundreds of accounts without ORM bookkeeping.
+    query = sa_select(
+        col(StaffUser.id),
+        col(StaffUser.email),
+        col(StaffUser.role),
+        col(Ministry.name),
+        col(StaffUser.active),
+        col(StaffUser.last_login_at),
+    ).join(Ministry, col(StaffUser.ministry_id) == Ministry.id, isouter=True)
     query = scoped(query, col(StaffUser.ministry_id), actor)
     if ministry_id is not None:
-        query = query.where(StaffUser.ministry_id == ministry_id)
+        query = query.where(col(StaffUser.ministry_id) == ministry_id)
     query = query.order_by(col(StaffUser.active).desc(), col(StaffUser.email))
-    return [
-        UserRow(u.id or 0, u.email, u.role, name, u.active, u.last_login_at)
-        for u, name in session.exec(query).all()
-    ]
+    return [UserRow(*row) for row in session.execute(query).all()]
 
 
 def _ministries(session: Session, actor: CurrentUser) -> list[Ministry]:

@@ -180,6 +180,10 @@ def test_where_the_button_was_seen(client_for, session, ministry):
     assert unregistered < page.index("<code>https://ok.gouv.fr</code>")  # listed first
     assert "<td>40</td>" in page and "<td>7</td>" in page
     assert 'class="retour-unregistered"' in page
+    # The register shows the latest sighting, whichever origin and event it was.
+    listing = client_for("viewer").get("/console/procedures").text
+    latest = (now - dt.timedelta(hours=2)).strftime("%d/%m/%Y %H:%M")
+    assert f"{latest} UTC" in listing
 
 
 CSV_OK = (
