@@ -181,3 +181,14 @@ def test_charts_on_the_inbox_are_accessible(client_for, session, engine, procedu
     assert "<table>" in html and "Semaine du" in html
     svg = html[html.index("<svg"): html.rindex("</svg>")]
     assert "style=" not in svg
+
+
+def test_counts_follow_changes_made_here(client_for, session, procedure) -> None:
+    feedback = make_feedback(session, procedure=procedure)
+    agent = client_for("agent")
+    assert "Nouveau (1)" in agent.get("/console/").text
+    agent.submit(f"/console/feedback/{feedback.id}/status", {"to": "in_progress"})
+    html = agent.get("/console/").text
+    assert "Nouveau (0)" in html and "En cours (1)" in html
+    agent.submit("/console/bulk", {"ids": [feedback.id], "action": "spam"})
+    assert "Indésirable (1)" in agent.get("/console/").text
