@@ -92,3 +92,21 @@ def test_if_the_dialog_cannot_load_the_button_opens_the_hosted_form(
     page.locator("button[data-retour]").click()
     page.wait_for_url(f"{service.url}/r/{service.procedure.id}")
     page.get_by_role("heading", name="Je fais un retour").wait_for()
+
+
+def test_two_buttons_one_view_and_the_script_twice_is_harmless(
+    page: Any, service: Service, host_site: HostSite
+) -> None:
+    pid = service.procedure.id
+    second = (
+        f'<a href="{service.url}/r/{pid}" data-retour="{pid}">En bas de page</a>'
+        f'<script src="{service.url}/widget.js" defer></script></body>'
+    )
+    page.goto(host_site.add("/deux", snippet_page(service).replace("</body>", second)))
+    buttons = page.locator("button[data-retour]")
+    assert buttons.count() == 2
+    buttons.nth(1).click()
+    page.get_by_role("dialog", name="Je fais un retour").wait_for()
+    assert wait_for(lambda: impressions(service.engine).get("open") == 1)
+    assert impressions(service.engine)["view"] == 1
+    assert page.locator("retour-dialog").count() == 1
