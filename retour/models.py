@@ -291,6 +291,17 @@ class ProcedureStats(SQLModel, table=True):
     window_start: dt.date | None = None
 
 
+class MinistryStats(SQLModel, table=True):
+    """A ministry's median time to acknowledge over the window (id 0: every ministry), merged
+    from its active procedures' histograms by the refresh, so pages never parse them."""
+
+    __tablename__ = "ministry_stats"
+
+    ministry_id: int = Field(primary_key=True, sa_type=BigInteger)
+    median_ack_seconds: float | None = None
+    ack_histogram: str = Field(default="{}", sa_type=Text)
+
+
 class StatsState(SQLModel, table=True):
     """Watermarks of the summary refresh (one row, id 1) and of the alert dispatcher (id 2)."""
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:55:07.428381
+Create Date: 2026-11-23 01:25:47.590207
 """
 
 from collections.abc import Sequence
@@ -32,6 +32,12 @@ def upgrade() -> None:
     with op.batch_alter_table('ministry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ministry_slug'), ['slug'], unique=True)
 
+    op.create_table('ministry_stats',
+    sa.Column('ministry_id', sa.BigInteger(), nullable=False),
+    sa.Column('median_ack_seconds', sa.Float(), nullable=True),
+    sa.Column('ack_histogram', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('ministry_id')
+    )
     op.create_table('procedure_day',
     sa.Column('procedure_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -278,6 +284,7 @@ def downgrade() -> None:
     op.drop_table('procedure_stats')
     op.drop_table('procedure_day_ack')
     op.drop_table('procedure_day')
+    op.drop_table('ministry_stats')
     with op.batch_alter_table('ministry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ministry_slug'))
 
