@@ -115,11 +115,13 @@ def _iban(text: str, match: re.Match[str]) -> Iterator[Span]:
     closed = match.end() == len(text) or not text[match.end()].isalnum()
     groups = groups_of(text, match.start(), match.end())
     compact = ""
+    digits = 0
     for index, group in enumerate(groups):
         if index == len(groups) - 1 and not closed:
             break
         compact += group.group()
-        if len(compact) < 15 or sum(char.isdigit() for char in compact) < _IBAN_MIN_DIGITS + 4:
+        digits += sum(map(str.isdigit, group.group()))
+        if len(compact) < 15 or digits < _IBAN_MIN_DIGITS + 4:
             continue
         if iban_valid(compact):
             yield Span(match.start(), group.end(), "iban")
