@@ -17,9 +17,11 @@ from sqlalchemy import BigInteger, ColumnElement, func, literal, or_, tuple_
 from sqlmodel import Session, col, select
 
 from retour.models import KINDS, SATISFACTION_LEVELS, STATUSES, Feedback, UTCDateTime
-from retour.search import normalize_query, search_condition
+from retour.search import normalize_query, search_condition, sqlite_match_count
 
 PAGE_SIZE: Final = 50
+# From this many matching comments on, a SQLite search walks the inbox index (retour.search).
+WALK_FROM: Final = 2000
 PARIS: Final = ZoneInfo("Europe/Paris")
 PII_CATEGORY_RE: Final = re.compile(r"[a-z_]{1,30}")
 COMMENT_CHOICES: Final = ("with", "without")
@@ -172,7 +174,11 @@ def scope_conditions(
 
 
 def filter_conditions(
-    ministry_ids: Sequence[int] | None, filters: InboxFilters, dialect: str
+    ministry_ids: Sequence[int] | None,
+    filters: InboxFilters,
+    dialect: str,
+    *,
+    walk_index: bool = False,
 ) -> list[ColumnElement[bool]]:
     conditions = scope_conditions(ministry_ids, filters)
     honeypot = col(Feedback.honeypot)
@@ -207,7 +213,7 @@ def filter_conditions(
         padded = " " + col(Feedback.pii_categories) + " "
         conditions.append(padded.like(f"% {filters.pii} %"))
     if filters.q:
-        condition = search_condition(dialect, filters.q)
+        condition = search_condition(dialect, filters.q, walk_index=walk_index)
         if condition is not None:
             conditions.append(condition)
     return conditions
@@ -231,12 +237,19 @@ def fetch_page(
 ) -> Page:
     """One page, newest first: after `after` (older), or before `before` (newer), or the top."""
     dialect = session.get_bind().dialect.name
+    # A common word matches more comments than a page needs by far: walk the index instead.
+    walk_index = (
+        dialect == "sqlite"
+        and bool(filters.q)
+        and sqlite_match_count(session, filters.q, WALK_FROM) >= WALK_FROM
+    )
     key = tuple_(col(Feedback.received_at), col(Feedback.id))
 
     def position(cursor: Cursor) -> Any:
         # Typed literals, so that UTCDateTime stores the bound value as the column holds it.
         return tuple_(literal(cursor.received_at, UTCDateTime()), literal(cursor.id, BigInteger()))
-    statement = select(Feedback).where(*filter_conditions(ministry_ids, filters, dialect))
+    conditions = filter_conditions(ministry_ids, filters, dialect, walk_index=walk_index)
+    statement = select(Feedback).where(*conditions)
     if before is not None:
         statement = statement.where(key > position(before)).order_by(
             col(Feedback.received_at).asc(), col(Feedback.id).asc()

@@ -134,3 +134,13 @@ def test_search_respects_the_ministry(session, corpus) -> None:
     make_feedback(session, procedure=other, comment="bouton ailleurs")
     assert "bouton ailleurs" not in search(session, "bouton", corpus)
     assert search(session, "ailleurs", other.ministry_id) == ["bouton ailleurs"]
+
+
+def test_both_sqlite_plans_agree(session, corpus, backend, monkeypatch) -> None:
+    import console.inbox_query
+
+    by_match = search(session, "bouton", corpus)
+    # From one match on, walk the inbox index instead of fetching the matches.
+    monkeypatch.setattr(console.inbox_query, "WALK_FROM", 1)
+    assert search(session, "bouton", corpus) == by_match
+    assert search(session, "bouton mobile", corpus) == ["Les boutons sont trop petits sur mobile"]
