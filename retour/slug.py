@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Final
 
 _OTHER: Final = re.compile(r"[^a-z0-9]+")
@@ -11,6 +12,7 @@ _OTHER: Final = re.compile(r"[^a-z0-9]+")
 _SPECIAL: Final = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l"})
 
 
+@lru_cache(maxsize=1024)  # an import asks for the same few ministry names thousands of times
 def slugify(name: str) -> str:
     """ "Ministère de l'Intérieur" → "ministere-de-l-interieur"; "" when nothing is left."""
     text = unicodedata.normalize("NFKD", name.lower().translate(_SPECIAL))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, update
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, delete, insert, select, update
+from sqlmodel import Session
 
 from retour.importer.parse import ProcedureRow
 from retour.models import (
@@ -22,6 +23,20 @@ from retour.models import (
 )
 
 _CHUNK = 500  # ids per IN (...) when loading what already exists
+_COMPARED = ("id", "title", "url", "description", "ministry_id")
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+_MINISTRY = _table(Ministry)
+_PROCEDURE = _table(Procedure)
+_ORIGIN = _table(ProcedureOrigin)
+_AUDIT = _table(AuditEvent)
+_FEEDBACK = _table(Feedback)
+_ANSWER = _table(PublicAnswer)
 
 
 @dataclass
@@ -40,140 +55,137 @@ def apply_import(
     actor_label: str = "cli",
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    """Create or update every row; the caller commits (or rolls back) the whole import."""
+    """Create or update every row; the caller commits (or rolls back) the whole import.
+
+    Rows go through SQLAlchemy Core in batches: a register of thousands of procedures
+    would spend most of its time building ORM objects. ORM objects the caller already
+    holds in `session` are not refreshed.
+    """
     summary = ImportSummary()
-    ministries = {m.slug: m for m in session.exec(select(Ministry)).all()}
-    existing: dict[str, Procedure] = {}
+    now = utcnow()
+    ministries: dict[str, int] = {
+        slug: id_ for slug, id_ in session.execute(select(_MINISTRY.c.slug, _MINISTRY.c.id))
+    }
+    existing: dict[str, dict[str, Any]] = {}
     origins: dict[str, set[str]] = {}
     ids = [row.id for row in rows]
+    if len(set(ids)) != len(ids):
+        raise ValueError("apply_import needs each procedure id once (parse_procedures checks it)")
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        for found in session.exec(select(Procedure).where(col(Procedure.id).in_(chunk))):
-            existing[found.id] = found
-        for link in session.exec(
-            select(ProcedureOrigin).where(col(ProcedureOrigin.procedure_id).in_(chunk))
-        ):
-            origins.setdefault(link.procedure_id, set()).add(link.origin)
+        query = select(*(_PROCEDURE.c[name] for name in _COMPARED)).where(
+            _PROCEDURE.c.id.in_(chunk)
+        )
+        for found in session.execute(query).mappings():
+            existing[found["id"]] = dict(found)
+        query = select(_ORIGIN.c.procedure_id, _ORIGIN.c.origin).where(
+            _ORIGIN.c.procedure_id.in_(chunk)
+        )
+        for procedure_id, origin in session.execute(query):
+            origins.setdefault(procedure_id, set()).add(origin)
 
-    def audit(
-        entity: str, entity_id: str, action: str, ministry_id: int | None, detail: dict[str, Any]
-    ) -> None:
-        session.add(
-            AuditEvent(
-                actor_id=actor_id,
-                actor_label=actor_label,
-                ministry_id=ministry_id,
-                entity=entity,
-                entity_id=entity_id,
-                action=action,
-                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
-            )
+    audits: list[dict[str, Any]] = []
+
+    def audit(entity: str, entity_id: str, action: str, ministry_id: int, detail: Any) -> None:
+        audits.append(
+            {
+                "at": now,
+                "actor_id": actor_id,
+                "actor_label": actor_label,
+                "ministry_id": ministry_id,
+                "entity": entity,
+                "entity_id": entity_id,
+                "action": action,
+                "detail": json.dumps({**detail, "source": "import"}, ensure_ascii=False),
+            }
         )
 
-    # Added after the new procedures are flushed: their foreign key needs them first.
-    new_origins: list[ProcedureOrigin] = []
+    new_procedures: list[dict[str, Any]] = []
+    new_origins: list[dict[str, Any]] = []
     for row in rows:
-        ministry = ministries.get(row.ministry_slug)
-        if ministry is None:
-            ministry = Ministry(slug=row.ministry_slug, name=row.ministry)
-            session.add(ministry)
-            session.flush()  # its id is needed by the procedures that follow
-            assert ministry.id is not None
-            ministries[ministry.slug] = ministry
-            summary.ministries_created.append(ministry.slug)
-            audit(
-                "ministry",
-                str(ministry.id),
-                "create",
-                ministry.id,
-                {"slug": ministry.slug, "name": ministry.name, "source": "import"},
-            )
-        assert ministry.id is not None
+        ministry_id = ministries.get(row.ministry_slug)
+        if ministry_id is None:
+            ministry_id = session.execute(
+                insert(_MINISTRY)
+                .values(slug=row.ministry_slug, name=row.ministry, created_at=now)
+                .returning(_MINISTRY.c.id)
+            ).scalar_one()
+            ministries[row.ministry_slug] = ministry_id
+            summary.ministries_created.append(row.ministry_slug)
+            audit("ministry", str(ministry_id), "create", ministry_id,
+                  {"slug": row.ministry_slug, "name": row.ministry})  # fmt: skip
 
-        procedure = existing.get(row.id)
-        if procedure is None:
-            procedure = Procedure(
-                id=row.id,
-                title=row.title,
-                ministry_id=ministry.id,
-                url=row.url,
-                description=row.description,
-            )
-            session.add(procedure)
-            new_origins.extend(ProcedureOrigin(procedure_id=row.id, origin=o) for o in row.origins)
-            existing[row.id] = procedure
-            origins[row.id] = set(row.origins)
+        current = existing.get(row.id)
+        if current is None:
+            new_procedures.append(
+                {"id": row.id, "title": row.title, "ministry_id": ministry_id, "url": row.url,
+                 "description": row.description, "online": True, "active": True,
+                 "button_label": None, "created_at": now, "updated_at": now}
+            )  # fmt: skip
+            new_origins.extend({"procedure_id": row.id, "origin": o} for o in row.origins)
             summary.created += 1
-            audit(
-                "procedure",
-                row.id,
-                "create",
-                ministry.id,
-                {
-                    "title": row.title,
-                    "ministry": ministry.slug,
-                    "url": row.url,
-                    "origins": list(row.origins),
-                    "source": "import",
-                },
-            )
+            audit("procedure", row.id, "create", ministry_id,
+                  {"title": row.title, "ministry": row.ministry_slug, "url": row.url,
+                   "origins": list(row.origins)})  # fmt: skip
         else:
-            changes = _update(session, procedure, row, ministry, origins.setdefault(row.id, set()))
+            changes = _update(session, current, row, ministry_id, origins.get(row.id, set()), now)
             if changes:
                 summary.updated += 1
-                audit("procedure", row.id, "update", ministry.id, {**changes, "source": "import"})
+                audit("procedure", row.id, "update", ministry_id, changes)
             else:
                 summary.unchanged += 1
         if progress is not None:
             progress(1)
-    session.flush()
-    session.add_all(new_origins)
-    session.flush()
+    # Procedures before their origins: the foreign key needs them first.
+    for table, values in ((_PROCEDURE, new_procedures), (_ORIGIN, new_origins), (_AUDIT, audits)):
+        if values:
+            session.execute(insert(table), values)
     return summary
 
 
 def _update(
     session: Session,
-    procedure: Procedure,
+    current: dict[str, Any],
     row: ProcedureRow,
-    ministry: Ministry,
+    ministry_id: int,
     current_origins: set[str],
+    now: dt.datetime,
 ) -> dict[str, Any]:
     """Bring one procedure in line with its row; returns what changed, {"field": {from, to}}."""
-    changes: dict[str, Any] = {}
-    for name, value in (("title", row.title), ("url", row.url), ("description", row.description)):
-        if getattr(procedure, name) != value:
-            changes[name] = {"from": getattr(procedure, name), "to": value}
-            setattr(procedure, name, value)
-    assert ministry.id is not None
-    if procedure.ministry_id != ministry.id:
-        changes["ministry_id"] = {"from": procedure.ministry_id, "to": ministry.id}
-        procedure.ministry_id = ministry.id
+    wanted = {"title": row.title, "url": row.url, "description": row.description,
+              "ministry_id": ministry_id}  # fmt: skip
+    changes = {
+        name: {"from": current[name], "to": value}
+        for name, value in wanted.items()
+        if current[name] != value
+    }
+    procedure_id = row.id
+    if "ministry_id" in changes:
         # Feedback carries its ministry for isolation: the new ministry takes over the
         # procedure's submissions and answers, the old one no longer sees them.
-        for table in (Feedback, PublicAnswer):
+        for table in (_FEEDBACK, _ANSWER):
             session.execute(
                 update(table)
-                .where(col(table.procedure_id) == procedure.id)
-                .values(ministry_id=ministry.id)
+                .where(table.c.procedure_id == procedure_id)
+                .values(ministry_id=ministry_id)
             )
-    wanted = set(row.origins)
-    if wanted != current_origins:
-        changes["origins"] = {"from": sorted(current_origins), "to": sorted(wanted)}
-        removed = current_origins - wanted
+    new_origins = set(row.origins)
+    if new_origins != current_origins:
+        changes["origins"] = {"from": sorted(current_origins), "to": sorted(new_origins)}
+        removed = current_origins - new_origins
         if removed:
             session.execute(
-                delete(ProcedureOrigin).where(
-                    col(ProcedureOrigin.procedure_id) == procedure.id,
-                    col(ProcedureOrigin.origin).in_(removed),
+                delete(_ORIGIN).where(
+                    _ORIGIN.c.procedure_id == procedure_id, _ORIGIN.c.origin.in_(removed)
                 )
             )
-        session.add_all(
-            ProcedureOrigin(procedure_id=procedure.id, origin=o) for o in wanted - current_origins
-        )
-        current_origins.clear()
-        current_origins.update(wanted)
+        added = [{"procedure_id": procedure_id, "origin": o} for o in new_origins - current_origins]
+        if added:
+            session.execute(insert(_ORIGIN), added)
     if changes:
-        procedure.updated_at = utcnow()
-        session.add(procedure)
+        session.execute(
+            update(_PROCEDURE)
+            .where(_PROCEDURE.c.id == procedure_id)
+            .values(**{name: wanted[name] for name in changes if name in wanted}, updated_at=now)
+        )
     return changes

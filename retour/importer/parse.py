@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ MAX_SLUG: Final = 120
 MAX_URL: Final = 2000
 MAX_ORIGIN: Final = 300
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+_SPACE: Final = re.compile(r"\s")
 
 # Every message in French (the console's language) and English (the command line's).
 MESSAGES: Final[dict[str, tuple[str, str]]] = {
@@ -269,7 +271,7 @@ def origin_of(url: str) -> str | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname or any(c.isspace() for c in url):
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or _SPACE.search(url):
         return None
     host = parts.hostname.lower()
     if not host.isascii():
