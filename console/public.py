@@ -28,6 +28,7 @@ from retour.figures import (
     ProcedureFigures,
     by_ministry,
     group_figures,
+    ministry_medians,
     procedure_figures,
     procedure_history,
 )
@@ -141,15 +142,18 @@ def sort_figures(figures: list[ProcedureFigures], sort: str, order: str) -> list
     return present + sorted(missing, key=lambda f: f.title.casefold())
 
 
-def _load_dashboard(session: Session, *, min_count: int) -> list[ProcedureFigures]:
-    return procedure_figures(session.connection(), min_count=min_count)
+def _load_dashboard(
+    session: Session, *, min_count: int
+) -> tuple[list[ProcedureFigures], dict[int, float | None]]:
+    connection = session.connection()
+    return procedure_figures(connection, min_count=min_count), ministry_medians(connection)
 
 
 async def dashboard(request: Request) -> Response:
     await run_in_threadpool(refresh_if_stale, engine_of(request))
     settings = settings_of(request)
     query = DashboardQuery.from_request(request)
-    figures = await run_db(request, _load_dashboard, min_count=settings.public_min_count)
+    figures, medians = await run_db(request, _load_dashboard, min_count=settings.public_min_count)
     ministries = sorted({(f.ministry_slug, f.ministry_name) for f in figures}, key=lambda m: m[1])
     selected = sort_figures([f for f in figures if _matches(f, query)], query.sort, query.order)
     pages = max(1, math.ceil(len(selected) / PAGE_SIZE))
@@ -166,8 +170,8 @@ async def dashboard(request: Request) -> Response:
             "page": page,
             "pages": pages,
             "ministries": ministries,
-            "overall": group_figures("all", "", figures),
-            "loop_rows": by_ministry(figures),
+            "overall": group_figures("all", "", figures, medians.get(0)),
+            "loop_rows": by_ministry(figures, medians),
             "min_count": settings.public_min_count,
             "sorts": SORTS,
         },

@@ -15,7 +15,14 @@ from sqlalchemy import Date, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import TextClause
 
-from retour.figures import GroupFigures, ProcedureFigures, by_ministry, group_figures, share
+from retour.figures import (
+    GroupFigures,
+    ProcedureFigures,
+    by_ministry,
+    group_figures,
+    ministry_medians,
+    share,
+)
 
 TREND_WEEKS: Final = 12
 FUNNEL_DAYS: Final = 30
@@ -87,6 +94,7 @@ def monday(day: dt.date) -> dt.date:
 def coverage(
     connection: Connection, figures: list[ProcedureFigures], *, today: dt.date
 ) -> Coverage:
+    medians = ministry_medians(connection)
     active = {f.id: f for f in figures}
     first_week = monday(today) - dt.timedelta(weeks=TREND_WEEKS - 1)
     seen = connection.execute(
@@ -136,8 +144,8 @@ def coverage(
         if row[0] in active
     ]
     return Coverage(
-        overall=group_figures("all", "", figures),
-        ministries=by_ministry(figures),
+        overall=group_figures("all", "", figures, medians.get(0)),
+        ministries=by_ministry(figures, medians),
         trend=trend,
         not_live=[f for f in figures if not f.button_live],
         last_seen=last_seen,

@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.engine import Connection
 
-from retour.histogram import Histogram, histogram_from_json, median_of, merge_histograms
 from retour.models import (
     KINDS,
     ImpressionCount,
     Ministry,
+    MinistryStats,
     Procedure,
     ProcedureDay,
     ProcedureOrigin,
@@ -43,6 +43,7 @@ stats_t = ProcedureStats.__table__  # type: ignore[attr-defined]
 day_t = ProcedureDay.__table__  # type: ignore[attr-defined]
 impression_t = ImpressionCount.__table__  # type: ignore[attr-defined]
 origin_t = ProcedureOrigin.__table__  # type: ignore[attr-defined]
+ministry_stats_t = MinistryStats.__table__  # type: ignore[attr-defined]
 
 
 def satisfaction_score(good: int, average: int, count: int, min_count: int) -> float | None:
@@ -79,7 +80,6 @@ class ProcedureFigures:
     answers: int
     median_ack_seconds: float | None
     satisfaction_score: float | None
-    histogram: Histogram = field(repr=False, default_factory=dict)
 
     @property
     def processed_share(self) -> float | None:
@@ -138,7 +138,6 @@ def procedure_figures(
             stats_t.c.processed,
             stats_t.c.answers,
             stats_t.c.median_ack_seconds,
-            stats_t.c.ack_histogram,
         )
         .select_from(
             procedure_t.join(ministry_t, ministry_t.c.id == procedure_t.c.ministry_id).outerjoin(
@@ -173,7 +172,6 @@ def procedure_figures(
                 satisfaction_score=satisfaction_score(
                     row.good or 0, row.average or 0, count, min_count
                 ),
-                histogram=histogram_from_json(row.ack_histogram),
             )
         )
     return figures
@@ -205,7 +203,17 @@ class GroupFigures:
         return hours(self.median_ack_seconds)
 
 
-def group_figures(key: str, name: str, figures: Sequence[ProcedureFigures]) -> GroupFigures:
+def ministry_medians(connection: Connection) -> dict[int, float | None]:
+    """Median time to acknowledge per ministry id (0: all ministries), kept by the refresh."""
+    rows = connection.execute(
+        select(ministry_stats_t.c.ministry_id, ministry_stats_t.c.median_ack_seconds)
+    )
+    return {int(ministry_id): median for ministry_id, median in rows}
+
+
+def group_figures(
+    key: str, name: str, figures: Sequence[ProcedureFigures], median: float | None
+) -> GroupFigures:
     return GroupFigures(
         key=key,
         name=name,
@@ -214,18 +222,21 @@ def group_figures(key: str, name: str, figures: Sequence[ProcedureFigures]) -> G
         count=sum(f.count for f in figures),
         processed=sum(f.processed for f in figures),
         answers=sum(f.answers for f in figures),
-        median_ack_seconds=median_of(merge_histograms(f.histogram for f in figures)),
+        median_ack_seconds=median,
     )
 
 
-def by_ministry(figures: Sequence[ProcedureFigures]) -> list[GroupFigures]:
-    groups: dict[str, list[ProcedureFigures]] = {}
-    names: dict[str, str] = {}
+def by_ministry(
+    figures: Sequence[ProcedureFigures], medians: dict[int, float | None]
+) -> list[GroupFigures]:
+    groups: dict[int, list[ProcedureFigures]] = {}
     for figure in figures:
-        groups.setdefault(figure.ministry_slug, []).append(figure)
-        names[figure.ministry_slug] = figure.ministry_name
+        groups.setdefault(figure.ministry_id, []).append(figure)
     return sorted(
-        (group_figures(slug, names[slug], items) for slug, items in groups.items()),
+        (
+            group_figures(items[0].ministry_slug, items[0].ministry_name, items, medians.get(m))
+            for m, items in groups.items()
+        ),
         key=lambda g: g.name,
     )
 

@@ -40,7 +40,13 @@ from typing import Any, Final
 from sqlalchemy import Date, bindparam, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
-from retour.histogram import Histogram, histogram_to_json, median_of
+from retour.histogram import (
+    Histogram,
+    histogram_from_json,
+    histogram_to_json,
+    median_of,
+    merge_histograms,
+)
 from retour.models import StatsState, UTCDateTime, utcnow
 from retour.stats_sql import ack_insert_sql, day_insert_sql, day_sql
 
@@ -135,6 +141,7 @@ def refresh(
         changed = full or bool(groups) or procedures is None
         if procedures is None or procedures:
             recompute_procedures(connection, today, procedures)
+            recompute_ministries(connection, procedures)
         version = state.version + (1 if changed else 0)
         last_write = state.last_updated_at
         if not changed and last_write is not None and now - last_write < IDLE_WRITE_EVERY:
@@ -220,6 +227,56 @@ def recompute_procedures(
             {"ids": chunk},
         )
         _insert_stats(connection, start, chunk)
+
+
+def recompute_ministries(connection: Connection, procedures: set[str] | None) -> None:
+    """Merge the histograms of the ministries of these procedures (None: all), and of all."""
+    rows = connection.execute(
+        text(
+            "SELECT p.ministry_id, s.ack_histogram FROM procedure_stats s "
+            "JOIN procedure p ON p.id = s.procedure_id WHERE p.active"
+        )
+    ).all()
+    wanted: set[int] | None = None
+    if procedures is not None:
+        wanted = {ministry for ministry, _ in _ministries_of(connection, procedures)}
+    per_ministry: dict[int, list[Histogram]] = {}
+    for ministry_id, raw in rows:
+        if wanted is None or ministry_id in wanted:
+            per_ministry.setdefault(ministry_id, []).append(histogram_from_json(raw))
+    merged = {m: merge_histograms(h) for m, h in per_ministry.items()}
+    for ministry_id in wanted if wanted is not None else set(merged):
+        _save_ministry(connection, ministry_id, merged.get(ministry_id, {}))
+    # Every ministry together: merged from the stored per-ministry histograms (few rows).
+    stored = connection.execute(
+        text("SELECT ack_histogram FROM ministry_stats WHERE ministry_id <> 0")
+    ).scalars()
+    _save_ministry(connection, 0, merge_histograms(histogram_from_json(raw) for raw in stored))
+
+
+def _ministries_of(connection: Connection, procedures: set[str]) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for chunk in _chunks(sorted(procedures)):
+        found += connection.execute(  # type: ignore[arg-type]
+            text("SELECT ministry_id, id FROM procedure WHERE id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": chunk},
+        ).all()
+    return found
+
+
+def _save_ministry(connection: Connection, ministry_id: int, histogram: Histogram) -> None:
+    connection.execute(
+        text("DELETE FROM ministry_stats WHERE ministry_id = :m"), {"m": ministry_id}
+    )
+    connection.execute(
+        text(
+            "INSERT INTO ministry_stats (ministry_id, median_ack_seconds, ack_histogram) "
+            "VALUES (:m, :median, :h)"
+        ),
+        {"m": ministry_id, "median": median_of(histogram), "h": histogram_to_json(histogram)},
+    )
 
 
 def _insert_stats(connection: Connection, start: dt.date, ids: Sequence[str] | None) -> None:

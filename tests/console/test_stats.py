@@ -18,6 +18,7 @@ from retour.models import (
     KINDS,
     Feedback,
     ImpressionCount,
+    MinistryStats,
     ProcedureDay,
     ProcedureDayAck,
     ProcedureStats,
@@ -202,6 +203,14 @@ def _assert_agrees(engine) -> None:
             }, key
         acks = session.exec(select(ProcedureDayAck)).scalars().all()
         assert sum(a.count for a in acks) == sum(r["acknowledged"] for r in expected.values())
+        everyone = [d for values in delays.values() for d in values]
+        overall = session.get(MinistryStats, 0)
+        if everyone:
+            true_overall = statistics.median(everyone)
+            assert overall is not None and overall.median_ack_seconds is not None
+            assert abs(overall.median_ack_seconds - true_overall) <= _bucket_width(
+                int(true_overall)
+            )
         for stats in session.exec(select(ProcedureStats)).scalars():
             exact = delays.get(stats.procedure_id)
             if not exact:
