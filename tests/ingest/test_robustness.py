@@ -42,10 +42,19 @@ FIELDS = [
 ]
 
 
-def test_openapi_is_published(client: httpx.Client) -> None:
+def test_openapi_is_published_and_valid(client: httpx.Client) -> None:
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert response.json() == json.loads(json.dumps(SPEC))
+    schemathesis.openapi.from_dict(response.json()).validate()  # raises on an invalid document
+    operations = {(path, method) for path, item in SPEC["paths"].items() for method in item}
+    assert operations == {
+        ("/healthz", "get"),
+        ("/api/v1/openapi.json", "get"),
+        ("/api/v1/procedures/{procedure_id}/form", "get"),
+        ("/api/v1/feedback", "post"),
+        ("/api/v1/impressions", "post"),
+    }
 
 
 @SCHEMA.parametrize()
