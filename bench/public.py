@@ -148,8 +148,8 @@ def fill_register(engine: Engine) -> None:
         c.execute(
             text(
                 "INSERT INTO staff_user (email, password_hash, role, ministry_id, active, "
-                "created_at, session_version) VALUES ('bench@example.gouv.fr', 'x', 'admin', NULL, true, "
-                "CURRENT_TIMESTAMP, 0)"
+                "created_at, session_version) VALUES ('bench@example.gouv.fr', 'x', 'admin', "
+                "NULL, true, CURRENT_TIMESTAMP, 0)"
             )
         )
         # Impressions: 30 days; four procedures in five seen on their origin, some elsewhere.
@@ -221,9 +221,9 @@ def fill(settings: Settings, rows: int) -> float:
         c.execute(
             text(
                 "INSERT INTO public_answer (feedback_id, procedure_id, ministry_id, body, "
-                "author_id, published_at) SELECT id, procedure_id, ministry_id, 'Merci : nous avons corrigé "
-                "l''étape signalée.', 1, acknowledged_at FROM feedback WHERE id % 1000 = 7 "
-                "AND status IN ('resolved', 'in_progress')"
+                "author_id, published_at) SELECT id, procedure_id, ministry_id, "
+                "'Merci : nous avons corrigé l''étape signalée.', 1, acknowledged_at "
+                "FROM feedback WHERE id % 1000 = 7 AND status IN ('resolved', 'in_progress')"
             )
         )
         if dialect == "postgresql":
