@@ -7,7 +7,9 @@ from typing import Final
 
 # NIR: sex, year, month, department (2A/2B in Corsica), commune, order, 2-digit key.
 # Months 20-99 exist (unknown or fictitious months for people born abroad or undocumented).
-_NIR_SHAPE: Final = re.compile(r"[1-478]\d\d(?:0[1-9]|1[0-2]|[2-9]\d)(?:\d\d|2[AB])\d{8}")
+_NIR_SHAPE: Final = re.compile(
+    r"[1-478][0-9]{2}(?:0[1-9]|1[0-2]|[2-9][0-9])(?:[0-9]{2}|2[AB])[0-9]{8}"
+)
 # The key is computed as if 2A were 19 and 2B were 18 (INSEE rule).
 _CORSICA: Final = {"2A": "19", "2B": "18"}
 

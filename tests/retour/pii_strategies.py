@@ -92,6 +92,15 @@ def written_number(draw: st.DrawFn, kind: str) -> str:
     return spaced(make(choose), separators, choose)
 
 
+def junk_texts(count: int, seed: int = 5) -> list[str]:
+    """Short random strings of digits, separators, letters (some accented) and "@"."""
+    rng = random.Random(seed)
+    alphabet = "0123456789 .-+()@AaBbFRéx\n\u00a0"
+    return [
+        "".join(rng.choice(alphabet) for _ in range(rng.randrange(5, 80))) for _ in range(count)
+    ]
+
+
 def sample_texts(count: int, seed: int = 20261123) -> list[str]:
     """Deterministic texts mixing valid and broken numbers, for the browser comparison."""
     rng = random.Random(seed)

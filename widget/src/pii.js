@@ -21,12 +21,16 @@ var retourPii = (function () {
   var SEP = '(?:' + SP + '{1,2}|' + SP + '?[.\\-\\u2010\\u2011\\u2013]' + SP + '?)?';
   var IS = '(?:[ \\u00a0\\u202f]{1,2}|-)?';
   var WS = '[ \\t\\u00a0]{0,3}';
-  var L = '[\\w-]+';
+  // Python's \w is Unicode (letters, numbers, underscore): so are these classes.
+  var W = '\\p{L}\\p{N}_';
+  var L = '[' + W + '-]+';
+  var NOT_ALNUM = '(?<![\\p{L}\\p{N}])';
   var RUN = RegExp('\\d(?:' + SEP + '\\d|(?<=2)[AaBb])*', 'g');
-  var IBAN = RegExp('(?<![A-Za-z0-9])[A-Za-z]{2}' + IS + '\\d' + IS + '\\d(?:' + IS + '[0-9A-Za-z]){11,30}', 'y');
-  var INTL = RegExp('(?:\\+|(?<![A-Za-z0-9])00)' + SEP + '(33|262|269|59[046]|508|68[179])(?:' + SEP + '\\(0\\))?((?:' + SEP + '\\d){6,10})(?!\\d)', 'y');
-  var EMAIL = RegExp('(?<![\\w.+-])[\\w.+-]+' + WS + '(?:@|[([{<]' + WS + '(?:at|arobase|@|a)' + WS + '[)\\]}>]|\\barobase\\b)' + WS +
-    '(' + L + '(?:' + WS + '(?:\\.|[([{<]' + WS + '(?:dot|point|\\.)' + WS + '[)\\]}>]|\\b(?:dot|point)\\b)' + WS + L + ')+)', 'gi');
+  var IBAN = RegExp(NOT_ALNUM + '[A-Za-z]{2}' + IS + '\\d' + IS + '\\d(?:' + IS + '[0-9A-Za-z]){11,30}', 'yu');
+  var INTL = RegExp('(?:\\+|' + NOT_ALNUM + '00)' + SEP + '(33|262|269|59[046]|508|68[179])(?:' + SEP + '\\(0\\))?((?:' + SEP + '\\d){6,10})(?!\\d)', 'yu');
+  var WORD = function (w) { return '(?<![' + W + '])' + w + '(?![' + W + '])'; };
+  var EMAIL = RegExp('(?<![' + W + '.+-])[' + W + '.+-]+' + WS + '(?:@|[([{<]' + WS + '(?:at|arobase|@|a)' + WS + '[)\\]}>]|' + WORD('arobase') + ')' + WS +
+    '(' + L + '(?:' + WS + '(?:\\.|[([{<]' + WS + '(?:dot|point|\\.)' + WS + '[)\\]}>]|' + WORD('(?:dot|point)') + ')' + WS + L + ')+)', 'giu');
   var TLDS = ' fr com net org eu info biz io me be ch lu mc ca de uk es it pt nl re gp mq gf yt pm nc pf wf bl mf ma dz tn sn ci cm edu gov co us ';
   var RANK = 'email iban nir reference card phone';
   // Calling code -> digits of the national number (retour/pii/numbers.py INTERNATIONAL).
@@ -71,9 +75,9 @@ var retourPii = (function () {
     }
     EMAIL.lastIndex = 0;
     while ((m = EMAIL.exec(text))) {
-      var end = EMAIL.lastIndex, labels = parts(/[\w-]+/g, text, end - m[1].length, end);
-      if (/^[\w.+-]+@[\w-]+(\.[\w-]+)+$/.test(m[0])) {
-        if (/^[A-Za-z]{2,}$/.test(labels[labels.length - 1][2])) add(m.index, end, 'email');
+      var end = EMAIL.lastIndex, labels = parts(RegExp(L, 'gu'), text, end - m[1].length, end);
+      if (RegExp('^[' + W + '.+-]+@' + L + '(\\.' + L + ')+$', 'u').test(m[0])) {
+        if (/^\p{L}{2,}$/u.test(labels[labels.length - 1][2])) add(m.index, end, 'email');
       } else {
         for (i = labels.length; --i > 0;) if (TLDS.indexOf(' ' + labels[i][2].toLowerCase() + ' ') >= 0) { add(m.index, labels[i][1], 'email'); break; }
       }
@@ -100,7 +104,7 @@ var retourPii = (function () {
         if (!/[A-Za-z]/.test(text[s - b] || '')) continue;
         IBAN.lastIndex = s - b;
         if (!(m = IBAN.exec(text))) continue;
-        var z = IBAN.lastIndex, open = z < text.length && /[A-Za-z0-9]/.test(text[z]);
+        var z = IBAN.lastIndex, open = /[\p{L}\p{N}]/u.test(text[z] || '');
         g = parts(/[A-Za-z0-9]+/g, text, s - b, z);
         for (i = 0, cmp = ''; i < g.length - (open ? 1 : 0); i++) {
           cmp += g[i][2];
