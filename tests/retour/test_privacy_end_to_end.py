@@ -4,7 +4,9 @@ the logs, error responses and exports; the categories masked are recorded."""
 from __future__ import annotations
 
 import io
+import json
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -124,8 +126,6 @@ def test_only_the_masked_comment_is_stored_and_categories_recorded(
 def test_the_same_through_the_text_plain_path(
     client: httpx.Client, body: dict[str, Any], engine: Engine
 ) -> None:
-    import json
-
     response = client.post(
         "/api/v1/feedback", content=json.dumps(body), headers={"Content-Type": "text/plain"}
     )
@@ -162,8 +162,6 @@ def test_refusals_never_echo_personal_data(
 def test_the_hosted_form_stores_the_masked_comment(
     client: httpx.Client, procedure: Procedure, engine: Engine
 ) -> None:
-    import re
-
     page = client.get(f"/r/{procedure.id}")
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text))
     response = client.post(

@@ -77,6 +77,13 @@ def test_shared_cases(text: str, categories: list[str]) -> None:
             "[numéro de sécurité sociale masqué] [téléphone masqué]",
             id="two-numbers-in-one-run",
         ),
+        pytest.param(
+            # "0033…" only starts a number of its own once the card before it is gone:
+            # the second masking pass finds it.
+            "4111111111111111 0033 6 12 34 56 78",
+            "[carte bancaire masquée] [téléphone masqué]",
+            id="second-pass-after-glued-number",
+        ),
     ],
 )
 def test_masked_text(text: str, expected: str) -> None:
