@@ -80,6 +80,26 @@ KINDS = {
     "iban": (iban_units, IBAN_SEPARATORS),
 }
 
+
+@st.composite
+def written_phone(draw: st.DrawFn) -> str:
+    """A French phone number as people write it: national groupings, +33, 0033, (0)."""
+    national = draw(st.sampled_from("1234567 9")).strip() or "6"
+    digits = national + "".join(draw(st.sampled_from(string.digits)) for _ in range(8))
+    separator = draw(st.sampled_from(["", " ", ".", "-", "\u00a0"]))
+    style = draw(st.sampled_from(["national", "+33", "+33 (0)", "0033"]))
+    if style == "national":
+        grouping = draw(st.sampled_from([(10,), (2, 2, 2, 2, 2), (4, 2, 2, 2), (2, 4, 4)]))
+        number, groups = "0" + digits, []
+        for size in grouping:
+            groups.append(number[:size])
+            number = number[size:]
+        return separator.join(groups)
+    pairs = [digits[0], *(digits[i : i + 2] for i in range(1, 9, 2))]
+    prefix = {"+33": "+33", "+33 (0)": "+33 (0)", "0033": "0033"}[style]
+    return prefix + (separator or " ") + separator.join(pairs)
+
+
 surrounding_text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40
 )

@@ -8,7 +8,12 @@ from hypothesis import strategies as st
 
 from retour.pii import find
 from retour.redaction import MASK_GROWTH_BOUND, mask
-from tests.retour.pii_strategies import BOUNDARIES, surrounding_text, written_number
+from tests.retour.pii_strategies import (
+    BOUNDARIES,
+    surrounding_text,
+    written_number,
+    written_phone,
+)
 
 boundary = st.sampled_from(BOUNDARIES)
 
@@ -46,6 +51,14 @@ def test_a_valid_iban_never_survives(
 @settings(max_examples=300, deadline=None)
 @given(written_number("card"), surrounding_text, boundary, boundary, surrounding_text)
 def test_a_valid_card_never_survives(
+    number: str, before: str, left: str, right: str, after: str
+) -> None:
+    check_never_survives(number, before, left, right, after)
+
+
+@settings(max_examples=300, deadline=None)
+@given(written_phone(), surrounding_text, boundary, boundary, surrounding_text)
+def test_a_french_phone_number_never_survives(
     number: str, before: str, left: str, right: str, after: str
 ) -> None:
     check_never_survives(number, before, left, right, after)
