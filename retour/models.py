@@ -329,3 +329,18 @@ class AlertSubscription(SQLModel, table=True):
     kind: str = Field(primary_key=True, max_length=10)
     procedure_id: str = Field(primary_key=True, max_length=64, default="*")
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- Triage inbox --------------------------------------------------------------------------
+
+
+class FeedbackStatusCount(SQLModel, table=True):
+    """Submissions per procedure and status (honeypot excluded), kept by database triggers
+    (migration 0002) so that the inbox's counts per status never scan `feedback`."""
+
+    __tablename__ = "feedback_status_count"
+
+    procedure_id: str = Field(foreign_key="procedure.id", primary_key=True, max_length=64)
+    status: str = Field(primary_key=True, max_length=16)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    count: int = Field(default=0, sa_type=BigInteger)

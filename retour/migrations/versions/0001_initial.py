@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 01:25:47.590207
+Create Date: 2026-11-23 01:33:27.723210
 """
 
 from collections.abc import Sequence
@@ -185,6 +185,18 @@ def upgrade() -> None:
         batch_op.create_index('ix_feedback_procedure_received', ['procedure_id', 'received_at'], unique=False)
         batch_op.create_index('ix_feedback_updated_at', ['updated_at'], unique=False)
 
+    op.create_table('feedback_status_count',
+    sa.Column('procedure_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('ministry_id', sa.Integer(), nullable=False),
+    sa.Column('count', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['ministry_id'], ['ministry.id'], ),
+    sa.ForeignKeyConstraint(['procedure_id'], ['procedure.id'], ),
+    sa.PrimaryKeyConstraint('procedure_id', 'status')
+    )
+    with op.batch_alter_table('feedback_status_count', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feedback_status_count_ministry_id'), ['ministry_id'], unique=False)
+
     op.create_table('impression_count',
     sa.Column('procedure_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -257,6 +269,10 @@ def downgrade() -> None:
     op.drop_table('feedback_note')
     op.drop_table('procedure_origin')
     op.drop_table('impression_count')
+    with op.batch_alter_table('feedback_status_count', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feedback_status_count_ministry_id'))
+
+    op.drop_table('feedback_status_count')
     with op.batch_alter_table('feedback', schema=None) as batch_op:
         batch_op.drop_index('ix_feedback_updated_at')
         batch_op.drop_index('ix_feedback_procedure_received')
