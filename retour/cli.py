@@ -274,7 +274,11 @@ def demo() -> None:
         from retour.demo import DemoConflict, load_demo
 
         try:
-            report = load_demo(engine, progress=lambda text: click.echo(text, err=True))
+            report = load_demo(
+                engine,
+                public_url=load_settings().public_url,
+                progress=lambda text: click.echo(text, err=True),
+            )
         except DemoConflict as exc:
             raise click.ClickException(f"{exc}.") from exc
     click.echo(report)

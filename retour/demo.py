@@ -9,6 +9,7 @@ Core batch inserts: one ORM object per row would take minutes instead of seconds
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -26,7 +27,7 @@ from retour import demo_data as words
 from retour.accounts import create_user
 from retour.db import session_scope
 from retour.demo_feedback import Generated, generate
-from retour.importer import ProcedureRow, apply_import, parse_procedures
+from retour.importer import ProcedureRow, apply_import, origin_of, parse_procedures
 from retour.models import (
     AuditEvent,
     Feedback,
@@ -122,6 +123,7 @@ def load_demo(
     engine: Engine,
     *,
     now: dt.datetime | None = None,
+    public_url: str | None = None,
     scale: float = 1.0,
     progress: Callable[[str], None] | None = None,
 ) -> str:
@@ -137,7 +139,15 @@ def load_demo(
     rng = random.Random(SEED)
     with session_scope(engine) as session:
         say("Register: ministries and procedures…")
-        apply_import(session, [p.row for p in procedures], actor_label="demo")
+        rows = [p.row for p in procedures]
+        if public_url:
+            # The /demo page shows the first procedure's button on this service's own
+            # origin: register it there, as a ministry would register its site.
+            first = rows[0]
+            extra = origin_of(public_url)
+            if extra and extra not in first.origins:
+                rows[0] = dataclasses.replace(first, origins=(*first.origins, extra))
+        apply_import(session, rows, actor_label="demo")
         ministries = {m.slug: m for m in session.exec(select(Ministry)).all()}
         agents = _create_users(session, ministries)
         say("Submissions of the last 12 months…")

@@ -16,7 +16,7 @@ from retour.cli import main
 from retour.db import make_engine
 from retour.demo import load_demo
 from retour.demo_data import DEMO_PASSWORD, LOGINS
-from retour.models import Feedback, ImpressionCount, Procedure, StaffUser
+from retour.models import Feedback, ImpressionCount, Procedure, ProcedureOrigin, StaffUser
 from retour.passwords import verify_password
 from retour.settings import Settings
 
@@ -58,6 +58,15 @@ def test_demo_twice_changes_nothing_and_prints_logins(
             assert user.role == role and (user.ministry_id is None) == (ministry is None)
             assert verify_password(user.password_hash, DEMO_PASSWORD)
         _assert_believable(session)
+        # The /demo page of this service shows the first procedure's button: registered there.
+        origins = session.exec(
+            select(ProcedureOrigin.origin).where(ProcedureOrigin.procedure_id == "carte-identite")
+        ).all()
+        assert sorted(origins) == [
+            "http://127.0.0.1:8000",
+            "https://ants.gouv.fr",
+            "https://www.service-public.fr",
+        ]
         # Contact addresses only where the retention policy still allows them.
         assert session.exec(select(func.count()).where(Feedback.contact_email != None)).one() > 10  # noqa: E711
     from retour.retention import purge_contact_emails
