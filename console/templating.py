@@ -35,7 +35,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from console import scope
-from console.security import CSRF_FIELD, csrf_token, current_user, is_console_path
+from console.security import CSRF_FIELD, csrf_token, current_user, is_console_path, is_https
 from retour.i18n import LOCALES, Translate, negotiate, translator
 
 HERE: Final = Path(__file__).resolve().parent
@@ -43,6 +43,7 @@ TEMPLATES_DIR: Final = HERE / "templates"
 LOCALES_DIR: Final = HERE / "locales"
 LANG_COOKIE: Final = "lang"
 LANG_COOKIE_MAX_AGE: Final = 365 * 24 * 60 * 60
+
 
 def static_url(path: str) -> str:
     """A site-relative URL under /static (relative, so that it works behind any proxy)."""
@@ -114,6 +115,11 @@ def render(
     asked = request.query_params.get("lang")
     if asked in LOCALES and is_console_path(request.url.path):
         response.set_cookie(
-            LANG_COOKIE, asked, max_age=LANG_COOKIE_MAX_AGE, httponly=True, samesite="lax"
+            LANG_COOKIE,
+            asked,
+            max_age=LANG_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=is_https(request, request.state.settings),
         )
     return response
