@@ -12,7 +12,14 @@ from sqlmodel import Session, select
 
 from retour.cli import main
 from retour.db import make_engine
-from retour.models import Feedback, FeedbackNote, Ministry, ProcedureOrigin, StaffUser
+from retour.models import (
+    Feedback,
+    FeedbackNote,
+    FeedbackStatusCount,
+    Ministry,
+    ProcedureOrigin,
+    StaffUser,
+)
 from retour.settings import Settings
 from tests.factories import make_feedback, make_procedure, make_user
 
@@ -64,6 +71,9 @@ def test_copy_moves_every_row_and_the_target_keeps_working(
         ).all()
         assert sorted(origins) == ["https://a.fr", "https://ants.gouv.fr"]
         assert session.exec(select(StaffUser.email)).all() == ["agent@example.gouv.fr"]
+        # Counts kept by triggers are rebuilt by the copied rows, not doubled.
+        counts = session.exec(select(FeedbackStatusCount.status, FeedbackStatusCount.count)).all()
+        assert counts == [("new", 5)]
         # New rows get fresh ids: the sequences moved past the copied ones.
         ministry = Ministry(slug="apres-copie", name="Après la copie")
         session.add(ministry)
