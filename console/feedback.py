@@ -21,7 +21,6 @@ from starlette.routing import Route
 
 from console.auth import require_user
 from console.database import run_db, settings_of
-from console.inbox import forget_counts
 from console.labels import LABELS
 from console.scope import CurrentUser, can_triage, ensure_same_ministry, require
 from console.templating import render, translate_for
@@ -191,8 +190,6 @@ async def _act(request: Request, done: str, change: Any) -> Response:
         raise HTTPException(404) from error
     except triage.TriageError as error:
         return _redirect(ident, error=error.code)
-    if done == "statut":
-        forget_counts(request)
     return _redirect(ident, done=done)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -80,13 +79,11 @@ def load_inbox(
     filters: InboxFilters,
     after: Cursor | None,
     before: Cursor | None,
-    counts: dict[str, int] | None = None,
 ) -> InboxData:
     check_filter_scope(session, user, filters)
     scope = scope_of(user)
     page = fetch_page(session, ministry_ids=scope, filters=filters, after=after, before=before)
-    if counts is None:
-        counts = status_counts(session, ministry_ids=scope, filters=filters)
+    counts = status_counts(session, ministry_ids=scope, filters=filters)
     procedures_q = select(Procedure.id, Procedure.title).order_by(col(Procedure.title))
     if scope is not None:
         procedures_q = procedures_q.where(col(Procedure.ministry_id).in_(scope))
@@ -128,41 +125,6 @@ def chart_points(
     return charts.weekly_points(session, ministry_ids=ministry_ids, procedure_id=procedure_id)
 
 
-# --- Counts per status, kept a few seconds -----------------------------------------------------
-#
-# Counting reads a whole ministry's index range (all of it for DINUM): cheap for one page,
-# not for every page of every agent. The counts of a scope are kept COUNTS_TTL seconds on the
-# app (not a module global, so each app and test has its own), and dropped at once when this
-# process changes a status; another process's changes and new submissions show within the TTL.
-
-COUNTS_TTL: Final = 15.0
-
-
-def _counts_cache(request: Request) -> dict[Any, tuple[float, dict[str, int]]]:
-    state = request.app.state
-    if not hasattr(state, "inbox_counts"):
-        state.inbox_counts = {}
-    cache: dict[Any, tuple[float, dict[str, int]]] = state.inbox_counts
-    return cache
-
-
-def cached_counts(request: Request, key: Any) -> dict[str, int] | None:
-    hit = _counts_cache(request).get(key)
-    return dict(hit[1]) if hit and time.monotonic() - hit[0] < COUNTS_TTL else None
-
-
-def store_counts(request: Request, key: Any, counts: dict[str, int]) -> None:
-    cache = _counts_cache(request)
-    if len(cache) > 10_000:
-        cache.clear()
-    cache[key] = (time.monotonic(), dict(counts))
-
-
-def forget_counts(request: Request) -> None:
-    """After a status change made here: the next inbox page counts again."""
-    _counts_cache(request).clear()
-
-
 def page_url(filters: InboxFilters, **extra: str) -> str:
     query = urlencode({**filters.to_query(), **extra})
     return f"/console/?{query}" if query else "/console/"
@@ -174,17 +136,7 @@ async def inbox(request: Request) -> Response:
     filters, bad = InboxFilters.from_query(request.query_params)
     after = Cursor.decode(request.query_params.get("after"))
     before = Cursor.decode(request.query_params.get("before")) if after is None else None
-    counts_key = (tuple(scope_of(user) or ()), filters.ministry, filters.procedure)
-    data = await run_db(
-        request,
-        load_inbox,
-        user=user,
-        filters=filters,
-        after=after,
-        before=before,
-        counts=cached_counts(request, counts_key),
-    )
-    store_counts(request, counts_key, data.counts)
+    data = await run_db(request, load_inbox, user=user, filters=filters, after=after, before=before)
     chart_scope = scope_of(user)
     if filters.ministry is not None:
         chart_scope = [filters.ministry]
@@ -309,7 +261,6 @@ async def bulk(request: Request) -> Response:
         if error.code != "bad_assignee":
             raise HTTPException(400) from error
         return RedirectResponse(f"{back}{separator}erreur=attribution", status_code=303)
-    forget_counts(request)
     query = urlencode({"fait": "lot", "n": result.changed, "ignores": result.skipped})
     return RedirectResponse(f"{back}{separator}{query}", status_code=303)
 

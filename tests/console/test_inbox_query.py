@@ -152,3 +152,38 @@ def test_status_counts_exclude_honeypot_and_follow_scope(session, rows) -> None:
     assert by_procedure["new"] == 1
     everyone = status_counts(session, ministry_ids=None, filters=InboxFilters())
     assert everyone["new"] == 7
+
+
+def test_status_counters_follow_every_change(session, engine) -> None:
+    """The trigger-kept counters agree with a real count after inserts, updates, deletes."""
+    import random
+
+    from sqlalchemy import delete, func, select, update
+
+    from retour.models import Feedback, FeedbackStatusCount
+
+    rng = random.Random(7)
+    procedures = [make_procedure(session) for _ in range(3)]
+    for _ in range(40):
+        make_feedback(session, procedure=rng.choice(procedures),
+                      status=rng.choice(("new", "acknowledged", "spam")),
+                      honeypot=rng.random() < 0.2)
+    with engine.begin() as connection:
+        # One statement touching many rows, one leaving the counted columns alone, moves of
+        # single rows in and out of the honeypot, and deletes.
+        connection.execute(update(Feedback).where(Feedback.id % 3 == 0).values(status="resolved"))
+        connection.execute(update(Feedback).values(comment="purged"))
+        connection.execute(update(Feedback).where(Feedback.id % 5 == 0)
+                           .values(honeypot=~Feedback.honeypot))
+        connection.execute(delete(Feedback).where(Feedback.id % 7 == 0))
+    with engine.connect() as connection:
+        real = connection.execute(
+            select(Feedback.procedure_id, Feedback.status, func.count())
+            .where(Feedback.honeypot.is_(False))
+            .group_by(Feedback.procedure_id, Feedback.status)
+        ).all()
+        kept = connection.execute(
+            select(FeedbackStatusCount.procedure_id, FeedbackStatusCount.status,
+                   FeedbackStatusCount.count).where(FeedbackStatusCount.count != 0)
+        ).all()
+    assert sorted(map(tuple, kept)) == sorted(map(tuple, real))
