@@ -36,13 +36,10 @@ def serve(host: str, port: int, workers: int) -> None:
     """Apply migrations, then serve ingest, the console and the public pages."""
     import uvicorn
 
-    from retour.db import make_engine
     from retour.migrate import upgrade
 
-    settings = load_settings()
-    engine = make_engine(settings)
-    upgrade(engine)
-    engine.dispose()
+    with database() as engine:
+        upgrade(engine)
     uvicorn.run(
         "retour.compose:create_app",
         factory=True,
@@ -63,12 +60,10 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply migrations."""
-    from retour.db import make_engine
     from retour.migrate import upgrade
 
-    engine = make_engine(load_settings())
-    upgrade(engine)
-    engine.dispose()
+    with database() as engine:
+        upgrade(engine)
     click.echo("Database is up to date.", err=True)
 
 
@@ -111,7 +106,8 @@ def database() -> Iterator[Engine]:
     except (OperationalError, ProgrammingError) as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise click.ClickException(
-            f"database error ({reason}); is RETOUR_DATABASE_URL right and `retour db upgrade` run?"
+            f"database error: {reason.rstrip('.')}. Check RETOUR_DATABASE_URL, and run "
+            "`retour db upgrade` if the schema is missing."
         ) from exc
     finally:
         engine.dispose()

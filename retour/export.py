@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any, Final, TextIO
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine
 
 from retour.models import Feedback
 
@@ -34,13 +34,25 @@ def iso_utc(value: dt.datetime) -> str:
 
 
 def iter_feedback(engine: Engine, *, ministry_id: int | None = None) -> Iterator[dict[str, Any]]:
-    """Every stored submission, oldest id first, never holding more than a batch in memory."""
+    """Every stored submission, oldest id first, never holding more than a batch in memory.
+
+    The query runs before this returns, so a database error comes before any output.
+    """
     table = Feedback.__table__  # type: ignore[attr-defined]
     query = select(*(table.c[name] for name in COLUMNS)).order_by(table.c.id)
     if ministry_id is not None:
         query = query.where(table.c.ministry_id == ministry_id)
-    with engine.connect() as connection:
+    connection = engine.connect()
+    try:
         result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(query)
+    except BaseException:
+        connection.close()
+        raise
+    return _records(connection, result)
+
+
+def _records(connection: Connection, result: CursorResult[Any]) -> Iterator[dict[str, Any]]:
+    with connection:
         for row in result:
             record = dict(row._mapping)
             record["received_at"] = iso_utc(record["received_at"])

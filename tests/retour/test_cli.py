@@ -377,3 +377,25 @@ def test_commands_on_a_database_never_migrated_say_so(
     result = CliRunner().invoke(main, ["feedback", "export"], env=env)
     assert result.exit_code == 1 and "retour db upgrade" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["db", "upgrade"], id="db-upgrade"),
+        pytest.param(["feedback", "export"], id="export"),
+        pytest.param(["users", "add", "a@example.gouv.fr", "--role", "admin"], id="users-add"),
+    ],
+)
+def test_an_unreachable_database_is_one_clear_line(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "RETOUR_DATABASE_URL": "postgresql://retour@127.0.0.1:1/retour",
+        "RETOUR_SECRET_KEY": "k" * 40,
+    }
+    result = CliRunner().invoke(main, command, env=env, input=PASSWORD)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: database error: ") and result.stderr.count("\n") == 1
+    assert "Check RETOUR_DATABASE_URL" in result.stderr
