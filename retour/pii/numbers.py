@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from retour.pii.checksums import card_valid, iban_valid, nir_valid
-from retour.pii.scan import SEP, Scan, groups_of
+from retour.pii.scan import DIGIT_RUN, SEP, Scan, groups_of
 from retour.pii.spans import Span
 
 # An IBAN from its first letter: 2 letters, 2 digits, then 11 to 30 letters or digits,
@@ -35,11 +35,10 @@ INTERNATIONAL: Final = {
     "33": 9, "262": 9, "269": 9, "590": 9, "594": 9, "596": 9,
     "508": 6, "681": 6, "687": 6, "689": 8,
 }  # fmt: skip
-_INTERNATIONAL_PHONE: Final = re.compile(
-    rf"(?:\+|(?<![^\W_])00){SEP}(33|262|269|590|594|596|508|681|687|689)"
-    rf"(?:{SEP}\(0\))?((?:{SEP}\d){{6,10}})(?!\d)"
+# The calling code (and a "(0)" people add); the national number is the digit run after it.
+_INTERNATIONAL_PREFIX: Final = re.compile(
+    rf"(?:\+|(?<![^\W_])00){SEP}(33|262|269|590|594|596|508|681|687|689)(?:{SEP}\(0\))?{SEP}"
 )
-_NON_DIGIT: Final = re.compile(r"\D")
 # Lengths worth checking, by first digit: phones start with 0, NIRs with 1, 2, 4, 7 or 8,
 # cards with 2 to 6 (see _classify and checksums.card_valid). Skipping the others keeps a
 # long run of digits cheap.
@@ -128,11 +127,19 @@ def _iban(text: str, match: re.Match[str]) -> Iterator[Span]:
 
 
 def _international(text: str, start: int) -> Iterator[Span]:
-    match = _INTERNATIONAL_PHONE.match(text, start)
-    if not match:
+    prefix = _INTERNATIONAL_PREFIX.match(text, start)
+    run = prefix and DIGIT_RUN.match(text, prefix.end())
+    if not (prefix and run):
         return
-    national = _NON_DIGIT.sub("", match.group(2))
-    if national.startswith("0"):  # "+33 06 12…": a trunk 0 people often keep
-        national = national[1:]
-    if len(national) == INTERNATIONAL[match.group(1)] and national[0] != "0":
-        yield Span(match.start(), match.end(), "phone")
+    expected = INTERNATIONAL[prefix.group(1)]
+    digits = ""
+    # The national number is the first whole groups holding the right number of digits
+    # ("+33 6 12 34 56 78 90": the 9 digits before " 90").
+    for group in groups_of(text, run.start(), run.end()):
+        digits += group.group()
+        national = digits[1:] if digits.startswith("0") else digits  # "+33 06…": a trunk 0
+        if len(national) >= expected:
+            valid = digits.isascii() and digits.isdigit() and national[0] != "0"
+            if len(national) == expected and valid:
+                yield Span(start, group.end(), "phone")
+            return

@@ -19,7 +19,7 @@ from typing import Final
 _SPACE: Final = "[ \u00a0\u2009\u202f]"
 SEP: Final = f"(?:{_SPACE}{{1,2}}|{_SPACE}?[.\\-\u2010\u2011\u2013]{_SPACE}?)?"
 # A run of digit groups. Corsica's "2A"/"2B" NIR department may sit inside one.
-_DIGIT_RUN: Final = re.compile(rf"\d(?:{SEP}\d|(?<=2)[AaBb])*+")
+DIGIT_RUN: Final = re.compile(rf"\d(?:{SEP}\d|(?<=2)[AaBb])*+")
 _GROUP: Final = re.compile(r"[^\W_]+")
 
 
@@ -34,7 +34,7 @@ class Scan:
         if len(low) != len(self.text):  # "İ" lower-cases to two characters
             low = "".join(char.lower()[0] for char in self.text)
         self.low = low
-        self.runs = list(_DIGIT_RUN.finditer(self.text))
+        self.runs = list(DIGIT_RUN.finditer(self.text))
 
     def windows(
         self, keywords: Iterable[str], *, before: int, after: int

@@ -84,6 +84,11 @@ def test_shared_cases(text: str, categories: list[str]) -> None:
             "[carte bancaire masquée] [téléphone masqué]",
             id="second-pass-after-glued-number",
         ),
+        pytest.param(
+            "+33 1 00 00 00 00 0 fois",
+            "[téléphone masqué] 0 fois",
+            id="international-number-ends-at-its-ninth-digit",
+        ),
     ],
 )
 def test_masked_text(text: str, expected: str) -> None:

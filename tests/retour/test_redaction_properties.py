@@ -32,7 +32,7 @@ def check_never_survives(number: str, before: str, left: str, right: str, after:
     assert number not in mask(text).text
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(written_number("nir"), surrounding_text, boundary, boundary, surrounding_text)
 def test_a_valid_nir_never_survives(
     number: str, before: str, left: str, right: str, after: str
@@ -40,7 +40,7 @@ def test_a_valid_nir_never_survives(
     check_never_survives(number, before, left, right, after)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(written_number("iban"), surrounding_text, boundary, boundary, surrounding_text)
 def test_a_valid_iban_never_survives(
     number: str, before: str, left: str, right: str, after: str
@@ -48,7 +48,7 @@ def test_a_valid_iban_never_survives(
     check_never_survives(number, before, left, right, after)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(written_number("card"), surrounding_text, boundary, boundary, surrounding_text)
 def test_a_valid_card_never_survives(
     number: str, before: str, left: str, right: str, after: str
@@ -56,7 +56,7 @@ def test_a_valid_card_never_survives(
     check_never_survives(number, before, left, right, after)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(written_phone(), surrounding_text, boundary, boundary, surrounding_text)
 def test_a_french_phone_number_never_survives(
     number: str, before: str, left: str, right: str, after: str
@@ -95,13 +95,13 @@ pii_text = st.lists(
 ).map("".join)  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(pii_text)
 def test_masked_text_grows_at_most_by_a_constant_factor(text: str) -> None:
     assert len(mask(text).text) <= MASK_GROWTH_BOUND * len(text)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(pii_text)
 def test_masking_is_idempotent(text: str) -> None:
     once = mask(text).text

@@ -26,8 +26,9 @@ var retourPii = (function () {
   var L = '[' + W + '-]+';
   var NOT_ALNUM = '(?<![\\p{L}\\p{N}])';
   var RUN = RegExp('\\d(?:' + SEP + '\\d|(?<=2)[AaBb])*', 'g');
+  var RUN_AT = RegExp(RUN.source, 'y');
   var IBAN = RegExp(NOT_ALNUM + '[A-Za-z]{2}' + IS + '\\d' + IS + '\\d(?:' + IS + '[0-9A-Za-z]){11,30}', 'yu');
-  var INTL = RegExp('(?:\\+|' + NOT_ALNUM + '00)' + SEP + '(33|262|269|59[046]|508|68[179])(?:' + SEP + '\\(0\\))?((?:' + SEP + '\\d){6,10})(?!\\d)', 'yu');
+  var INTL = RegExp('(?:\\+|' + NOT_ALNUM + '00)' + SEP + '(33|262|269|59[046]|508|68[179])(?:' + SEP + '\\(0\\))?' + SEP, 'yu');
   var WORD = function (w) { return '(?<![' + W + '])' + w + '(?![' + W + '])'; };
   var EMAIL = RegExp('(?<![' + W + '.+-])[' + W + '.+-]+' + WS + '(?:@|[([{<]' + WS + '(?:at|arobase|@|a)' + WS + '[)\\]}>]|' + WORD('arobase') + ')' + WS +
     '(' + L + '(?:' + WS + '(?:\\.|[([{<]' + WS + '(?:dot|point|\\.)' + WS + '[)\\]}>]|' + WORD('(?:dot|point)') + ')' + WS + L + ')+)', 'giu');
@@ -68,10 +69,19 @@ var retourPii = (function () {
     var found = [], m, run, i, b, g, c;
     function add(a, z, cat) { found.push([a, z, cat]); }
     function intl(at) {
+      // The national number: the first whole groups of the run after the calling code.
       INTL.lastIndex = at;
       if (!(m = INTL.exec(text))) return;
-      var n = m[2].replace(/\D/g, '').replace(/^0/, '');
-      if (n.length === NATIONAL[m[1]] && n[0] !== '0') add(at, at + m[0].length, 'phone');
+      RUN_AT.lastIndex = INTL.lastIndex;
+      var r = RUN_AT.exec(text), d = '', n, x;
+      var gs = r ? parts(/[A-Za-z0-9]+/g, text, r.index, RUN_AT.lastIndex) : [];
+      for (x = 0; x < gs.length; x++) {
+        n = (d += gs[x][2]).replace(/^0/, '');
+        if (n.length >= NATIONAL[m[1]]) {
+          if (n.length === NATIONAL[m[1]] && /^\d+$/.test(d) && n[0] !== '0') add(at, gs[x][1], 'phone');
+          return;
+        }
+      }
     }
     EMAIL.lastIndex = 0;
     while ((m = EMAIL.exec(text))) {
