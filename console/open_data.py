@@ -88,10 +88,12 @@ def answer_records(session: Session) -> list[dict[str, Any]]:
         session.connection()
         .execute(
             text(
+                # CROSS JOIN: SQLite reads the (few) answers first and looks each submission up
+                # by id rather than scanning them all; PostgreSQL plans it as a plain join.
                 "SELECT a.procedure_id, p.title, m.name, a.published_at, f.kind, f.status, a.body "
-                "FROM public_answer a JOIN feedback f ON f.id = a.feedback_id "
+                "FROM public_answer a CROSS JOIN feedback f "
                 "JOIN procedure p ON p.id = a.procedure_id JOIN ministry m ON m.id = p.ministry_id "
-                "WHERE NOT f.honeypot AND f.status <> 'spam' "
+                "WHERE f.id = a.feedback_id AND NOT f.honeypot AND f.status <> 'spam' "
                 "ORDER BY a.published_at DESC, a.id DESC"
             )
         )

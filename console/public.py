@@ -193,8 +193,9 @@ def _load_procedure(
     answers = connection.execute(
         text(
             "SELECT a.published_at, a.body, f.status, f.kind FROM public_answer a "
-            "JOIN feedback f ON f.id = a.feedback_id "
-            "WHERE a.procedure_id = :p AND NOT f.honeypot AND f.status <> 'spam' "
+            "CROSS JOIN feedback f "  # answers first, then each submission by id (SQLite)
+            "WHERE a.procedure_id = :p AND f.id = a.feedback_id AND NOT f.honeypot "
+            "AND f.status <> 'spam' "
             "ORDER BY a.published_at DESC, a.id DESC LIMIT :limit OFFSET :offset"
         ),
         {"p": procedure_id, "limit": ANSWERS_PAGE_SIZE, "offset": (page - 1) * ANSWERS_PAGE_SIZE},
