@@ -123,13 +123,17 @@ def procedures() -> None:
 
 @procedures.command("import")
 @click.argument("file", type=click.File("rb"))
-def procedures_import(file: BinaryIO) -> None:
+@click.option(
+    "--dry-run", is_flag=True, help="Check the file and say what would change; write nothing."
+)
+def procedures_import(file: BinaryIO, dry_run: bool) -> None:
     """Import or update procedures from a CSV file (comma or semicolon, UTF-8).
 
     Columns: id, title, ministry, url (required), origins, description. A file with
     any bad line is reported line by line and nothing is imported.
     """
-    from retour.db import session_scope
+    from sqlmodel import Session
+
     from retour.importer import apply_import, parse_procedures
 
     result = parse_procedures(file.read())
@@ -143,18 +147,26 @@ def procedures_import(file: BinaryIO) -> None:
     try:
         with (
             database() as engine,
-            session_scope(engine) as session,
+            Session(engine) as session,
             click.progressbar(length=len(result.rows), label="Importing", file=sys.stderr) as bar,
         ):
             summary = apply_import(session, result.rows, actor_label="cli", progress=bar.update)
+            # A dry run goes all the way, so its figures are exact, then takes nothing back.
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
     except IntegrityError as exc:  # the same ministry or procedure created meanwhile
         raise click.ClickException(
             "the register changed during the import; nothing was imported: run it again."
         ) from exc
+    verb = ("would be created", "would be ") if dry_run else ("created", "")
     click.echo(
-        f"{summary.created} procedure(s) created, {summary.updated} updated, "
-        f"{summary.unchanged} unchanged, {len(summary.ministries_created)} ministry(ies) created"
+        f"{summary.created} procedure(s) {verb[0]}, {summary.updated} {verb[1]}updated, "
+        f"{summary.unchanged} unchanged, {len(summary.ministries_created)} ministry(ies) "
+        f"{verb[0]}"
         + (f": {', '.join(summary.ministries_created)}." if summary.ministries_created else ".")
+        + (" Dry run: nothing was written." if dry_run else "")
     )
 
 

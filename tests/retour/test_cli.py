@@ -74,6 +74,21 @@ def test_import_reports_a_summary_and_writes_the_register(
     assert actors and set(actors) == {"cli"}
 
 
+def test_import_dry_run_says_what_would_change_and_writes_nothing(
+    run, session: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "demarches.csv"
+    path.write_text("id,title,ministry,url\nrsa,RSA,Ministère des Solidarités,https://www.caf.fr\n")
+    result = run("procedures", "import", "--dry-run", str(path))
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "1 procedure(s) would be created, 0 would be updated, 0 unchanged, 1 ministry(ies) "
+        "would be created: ministere-des-solidarites. Dry run: nothing was written.\n"
+    )
+    assert count(session, Procedure) == 0 and count(session, Ministry) == 0
+    assert count(session, AuditEvent) == 0
+
+
 def test_import_with_bad_lines_names_each_and_imports_nothing(
     run, session: Session, tmp_path: Path
 ) -> None:
