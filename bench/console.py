@@ -167,10 +167,11 @@ def fill_sqlite(engine: Engine, rows: int) -> None:
     # A plain engine (pysqlite's own transaction handling), so the pragma can be set first.
     loader = create_engine(engine.url)
     with loader.connect() as connection:
-        # A bulk load, not a service: no fsync per batch, and the FTS index built once at the
-        # end rather than by the per-row trigger.
+        # A bulk load, not a service: no fsync per batch, and the FTS index and the status
+        # counters built once at the end rather than by the per-row triggers.
         connection.exec_driver_sql("PRAGMA synchronous=OFF")
         connection.exec_driver_sql("DROP TRIGGER feedback_fts_insert")
+        connection.exec_driver_sql("DROP TRIGGER feedback_count_insert")
         batch: list[dict[str, Any]] = []
         for row in feedback_rows(rows, procedures, dt.datetime.now(dt.UTC)):
             batch.append(row)
@@ -181,7 +182,9 @@ def fill_sqlite(engine: Engine, rows: int) -> None:
         if batch:
             connection.execute(insert(table), batch)
         connection.exec_driver_sql("INSERT INTO feedback_fts(feedback_fts) VALUES ('rebuild')")
-        connection.exec_driver_sql(migration.SQLITE_UP[1])  # the insert trigger, back
+        connection.exec_driver_sql(migration.SQLITE_UP[1])  # the insert triggers, back
+        connection.exec_driver_sql(migration.COUNT_FILL)
+        connection.exec_driver_sql(migration.COUNT_SQLITE_UP[0])
         connection.exec_driver_sql("ANALYZE")
         connection.commit()
     loader.dispose()
@@ -333,6 +336,7 @@ def measure(backend: str, settings: Settings, runs: int) -> list[tuple[str, floa
             ("inbox, deep page (half-way)", agent, f"/console/?after={cursor}"),
             ("submission page", agent, f"/console/feedback/{feedback_id}"),
             ("inbox, first page (DINUM, all rows)", admin, "/console/"),
+            ("inbox, status new (DINUM)", admin, "/console/?status=new"),
             (f"inbox, search « {SEARCH_WORD} » (DINUM)", admin, f"/console/?q={SEARCH_WORD}"),
         ]
         for label, client, path in pages:

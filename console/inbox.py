@@ -19,7 +19,14 @@ from console import charts
 from console.auth import require_user
 from console.database import run_db
 from console.inbox_query import Cursor, InboxFilters, Page, fetch_page, status_counts
-from console.labels import LABELS
+from console.labels import (
+    KIND_LABELS,
+    LABELS,
+    RATING_LABELS,
+    STATUS_BADGES,
+    STATUS_LABELS,
+    format_datetime,
+)
 from console.scope import (
     CurrentUser,
     can_triage,
@@ -30,7 +37,7 @@ from console.scope import (
 from console.templating import render, translate_for
 from retour import triage
 from retour.models import STATUSES, Ministry, Procedure, StaffUser
-from retour.stats import refresh_if_stale
+from retour.stats import current_version, refresh_if_stale
 
 MAX_ID: Final = 2**63 - 1
 BULK_MAX: Final = 500
@@ -116,13 +123,36 @@ def load_inbox(
 
 
 def chart_points(
-    session: Session, *, ministry_ids: Sequence[int] | None, procedure_id: str
+    session: Session,
+    *,
+    ministry_ids: Sequence[int] | None,
+    procedure_id: str,
+    cache: dict[Any, tuple[int, list[charts.WeekPoint]]],
 ) -> list[charts.WeekPoint]:
-    # The charts read the daily summary: bring it up to date if it is a few seconds old
-    # (one request in a while pays an incremental refresh, the others read at once).
+    """Weekly points from the daily summary, brought up to date if a few seconds old (one
+    request in a while pays an incremental refresh). Kept in `cache` until the summary's
+    version changes: DINUM's half-year is a scan of every procedure's days."""
     bind = session.get_bind()
     refresh_if_stale(bind if isinstance(bind, Engine) else bind.engine)
-    return charts.weekly_points(session, ministry_ids=ministry_ids, procedure_id=procedure_id)
+    version = current_version(session.connection())
+    key = (tuple(ministry_ids) if ministry_ids is not None else None, procedure_id)
+    hit = cache.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    points = charts.weekly_points(session, ministry_ids=ministry_ids, procedure_id=procedure_id)
+    if len(cache) > 1000:
+        cache.clear()
+    cache[key] = (version, points)
+    return points
+
+
+def chart_cache(request: Request) -> dict[Any, tuple[int, list[charts.WeekPoint]]]:
+    # On the app (not a module global): each app, and each test, has its own.
+    state = request.app.state
+    if not hasattr(state, "inbox_chart_cache"):
+        state.inbox_chart_cache = {}
+    cache: dict[Any, tuple[int, list[charts.WeekPoint]]] = state.inbox_chart_cache
+    return cache
 
 
 def page_url(filters: InboxFilters, **extra: str) -> str:
@@ -141,12 +171,17 @@ async def inbox(request: Request) -> Response:
     if filters.ministry is not None:
         chart_scope = [filters.ministry]
     points = await run_db(
-        request, chart_points, ministry_ids=chart_scope, procedure_id=filters.procedure
+        request,
+        chart_points,
+        ministry_ids=chart_scope,
+        procedure_id=filters.procedure,
+        cache=chart_cache(request),
     )
     volume_title = _("Retours par semaine")
     satisfaction_title = _("Satisfaction par semaine (sur 10)")
     context: dict[str, Any] = {
         **LABELS,
+        "row_text": row_text(_),
         "nav": "inbox",
         "filters": filters,
         "filter_errors": bad,
@@ -179,6 +214,22 @@ async def inbox(request: Request) -> Response:
         "flash": flash(request),
     }
     return render(request, "inbox.html", context)
+
+
+def row_text(_: Any) -> dict[str, Any]:
+    """The words of an inbox row, translated once per page rather than once per row."""
+    return {
+        "select": _("Sélectionner le retour n°"),
+        "no_comment": _("(sans commentaire)"),
+        "unregistered": _("Origine non enregistrée"),
+        "pii": _("Données personnelles masquées"),
+        "honeypot": _("Piège à robots"),
+        "rating": {k: _(v) for k, v in RATING_LABELS.items()},
+        "kind": {k: _(v) for k, v in KIND_LABELS.items()},
+        "status": {k: _(v) for k, v in STATUS_LABELS.items()},
+        "badges": STATUS_BADGES,
+        "fmt": format_datetime,
+    }
 
 
 def flash(request: Request) -> dict[str, str] | None:
