@@ -30,7 +30,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +40,7 @@ from console.app import create_app  # noqa: E402
 from retour import stats  # noqa: E402
 from retour.db import make_engine  # noqa: E402
 from retour.migrate import upgrade  # noqa: E402
+from retour.models import UTCDateTime, utcnow  # noqa: E402
 from retour.settings import Settings  # noqa: E402
 
 with warnings.catch_warnings():
@@ -285,6 +286,41 @@ def timed(client: TestClient, path: str, runs: int) -> tuple[float, float]:
     return statistics.median(times), times[int(len(times) * 0.9) - 1]
 
 
+def incremental(settings: Settings, new: int = 1000, changed: int = 200) -> float:
+    """Milliseconds of one `refresh` after `new` submissions and `changed` status changes."""
+    engine = make_engine(settings)
+    with engine.begin() as c:
+        top = c.execute(text("SELECT MAX(id) FROM feedback")).scalar_one()
+        c.execute(
+            text(
+                "INSERT INTO feedback (client_id, receipt, procedure_id, ministry_id, received_at, "
+                "satisfaction, comment, pii_categories, origin_registered, honeypot, locale, "
+                "status, updated_at) SELECT 'inc-' || id, 'INC' || id, procedure_id, ministry_id, "
+                ":now, satisfaction, '', '', true, false, 'fr', 'new', :now FROM feedback "
+                "WHERE id > :top - :new"
+            ).bindparams(bindparam("now", type_=UTCDateTime())),
+            {"now": utcnow(), "top": top, "new": new},
+        )
+        c.execute(
+            text(
+                "UPDATE feedback SET status = 'acknowledged', acknowledged_at = :now, "
+                "updated_at = :now WHERE id IN (SELECT id FROM feedback WHERE status = 'new' "
+                "AND id <= :top ORDER BY id DESC LIMIT :changed)"
+            ).bindparams(bindparam("now", type_=UTCDateTime())),
+            {"now": utcnow(), "top": top, "changed": changed},
+        )
+    start = time.perf_counter()
+    result = stats.refresh(engine)
+    took = (time.perf_counter() - start) * 1000
+    print(
+        f"  incremental refresh: {new} new + {changed} status changes -> {result.groups} "
+        f"groups recounted in {took:.0f} ms",
+        flush=True,
+    )
+    engine.dispose()
+    return took
+
+
 def measure(settings: Settings, runs: int) -> list[tuple[str, float, float]]:
     pages = [
         ("/accessibilite (baseline)", "/accessibilite"),
@@ -312,6 +348,7 @@ def main() -> None:
             print(f"\n{backend}: filling {rows:,} submissions", flush=True)
             settings = prepare(backend, rows)
             took = fill(settings, rows)
+            incremental(settings)
             results = measure(settings, args.runs)
             base = results[0][1]
             print(

@@ -133,8 +133,11 @@ def refresh(
         else:
             since = (state.last_updated_at or now) - UPDATED_OVERLAP
             groups = _touched_groups(connection, dialect, state.last_feedback_id, since)
-            for procedure_id, day in sorted(groups):
-                _recount_group(connection, dialect, procedure_id, day)
+            by_procedure: dict[str, list[dt.date]] = {}
+            for procedure_id, day in groups:
+                by_procedure.setdefault(procedure_id, []).append(day)
+            for procedure_id, days in sorted(by_procedure.items()):
+                _recount_days(connection, dialect, procedure_id, days)
             procedures = {procedure_id for procedure_id, _ in groups}
             if state.window_day != today:
                 procedures = None  # the window moved: every procedure's figures change
@@ -179,28 +182,36 @@ def _as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-_DELETE_GROUP: Final = {
-    table: f"DELETE FROM {table} WHERE procedure_id = :p AND day = :day"  # noqa: S608
+_DELETE_DAYS: Final = {
+    table: f"DELETE FROM {table} WHERE procedure_id = :p AND day IN :days"  # noqa: S608
     for table in ("procedure_day", "procedure_day_ack")
 }
+DAYS_PER_STATEMENT: Final = 200
 
 
-def _recount_group(connection: Connection, dialect: str, procedure_id: str, day: dt.date) -> None:
-    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-    params = {"p": procedure_id, "day": day, "lo": start, "hi": start + dt.timedelta(days=1)}
-    where = "f.procedure_id = :p AND f.received_at >= :lo AND f.received_at < :hi"
-    types = (
-        bindparam("lo", type_=UTCDateTime()),
-        bindparam("hi", type_=UTCDateTime()),
-    )
-    day_param = bindparam("day", type_=Date())
-    for table in ("procedure_day", "procedure_day_ack"):
-        connection.execute(
-            text(_DELETE_GROUP[table]).bindparams(day_param),
-            {"p": procedure_id, "day": day},
+def _recount_days(
+    connection: Connection, dialect: str, procedure_id: str, days: Sequence[dt.date]
+) -> None:
+    """Recount one procedure's day groups: a few statements whatever the number of days."""
+    for i in range(0, len(days), DAYS_PER_STATEMENT):
+        chunk = sorted(days[i : i + DAYS_PER_STATEMENT])
+        low = dt.datetime.combine(chunk[0], dt.time(), tzinfo=dt.UTC)
+        high = dt.datetime.combine(chunk[-1], dt.time(), tzinfo=dt.UTC) + dt.timedelta(days=1)
+        params = {"p": procedure_id, "days": chunk, "lo": low, "hi": high}
+        binds = (
+            bindparam("lo", type_=UTCDateTime()),
+            bindparam("hi", type_=UTCDateTime()),
+            bindparam("days", type_=Date(), expanding=True),
         )
-    connection.execute(text(day_insert_sql(dialect, where)).bindparams(*types), params)
-    connection.execute(text(ack_insert_sql(dialect, where)).bindparams(*types), params)
+        # The index range on (procedure_id, received_at) first, then only the days asked.
+        where = (
+            "f.procedure_id = :p AND f.received_at >= :lo AND f.received_at < :hi "
+            f"AND {day_sql(dialect)} IN :days"
+        )
+        for table in ("procedure_day", "procedure_day_ack"):
+            connection.execute(text(_DELETE_DAYS[table]).bindparams(binds[2]), params)
+        connection.execute(text(day_insert_sql(dialect, where)).bindparams(*binds), params)
+        connection.execute(text(ack_insert_sql(dialect, where)).bindparams(*binds), params)
 
 
 def _rebuild_all(connection: Connection, dialect: str) -> None:
