@@ -36,6 +36,7 @@ INTERNATIONAL: Final = {
     "508": 6, "681": 6, "687": 6, "689": 8,
 }  # fmt: skip
 # The calling code (and a "(0)" people add); the national number is the digit run after it.
+_DOUBLE_ZERO: Final = re.compile(r"(?<![^\W_])00")
 _INTERNATIONAL_PREFIX: Final = re.compile(
     rf"(?:\+|(?<![^\W_])00){SEP}(33|262|269|590|594|596|508|681|687|689)(?:{SEP}\(0\))?{SEP}"
 )
@@ -70,8 +71,9 @@ def find_numbers(scan: Scan) -> Iterator[Span]:
                 if start - back >= 0 and text[start - back] == "+":
                     yield from _international(text, start - back)
                     break
-        if text.startswith("00", start):
-            yield from _international(text, start)
+        # "0033" may start any group of a run ("reçu 2 fois 0033 6…").
+        for zeros in _DOUBLE_ZERO.finditer(text, start, run.end()):
+            yield from _international(text, zeros.start())
 
 
 def _windows(text: str, run: re.Match[str]) -> Iterator[Span]:

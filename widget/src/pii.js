@@ -27,6 +27,7 @@ var retourPii = (function () {
   var NOT_ALNUM = '(?<![\\p{L}\\p{N}])';
   var RUN = RegExp('\\d(?:' + SEP + '\\d|(?<=2)[AaBb])*', 'g');
   var RUN_AT = RegExp(RUN.source, 'y');
+  var ZEROS = RegExp(NOT_ALNUM + '00', 'gu');
   var IBAN = RegExp(NOT_ALNUM + '[A-Za-z]{2}' + IS + '\\d' + IS + '\\d(?:' + IS + '[0-9A-Za-z]){11,30}', 'yu');
   var INTL = RegExp('(?:\\+|' + NOT_ALNUM + '00)' + SEP + '(33|262|269|59[046]|508|68[179])(?:' + SEP + '\\(0\\))?' + SEP, 'yu');
   var WORD = function (w) { return '(?<![' + W + '])' + w + '(?![' + W + '])'; };
@@ -66,7 +67,7 @@ var retourPii = (function () {
     if (/^(4\d{12}|3[0689]\d{12}|3[47]\d{13}|[2-6]\d{15}|[4-6]\d{16,18})$/.test(w) && luhn(w)) return 'card';
   }
   function detect(text) {
-    var found = [], m, run, i, b, g, c;
+    var found = [], m, run, i, b, g, c, z;
     function add(a, z, cat) { found.push([a, z, cat]); }
     function intl(at) {
       // The national number: the first whole groups of the run after the calling code.
@@ -123,7 +124,8 @@ var retourPii = (function () {
         break;
       }
       for (b = 0; b < 4; b++) if (text[s - b] === '+') { intl(s - b); break; }
-      if (run[0].slice(0, 2) === '00') intl(s);
+      // "0033" may start any group of a run.
+      for (ZEROS.lastIndex = s; (z = ZEROS.exec(text)) && z.index < RUN.lastIndex;) intl(z.index);
     }
     // Overlapping findings merge into one, named after the strongest (retour/pii/spans.py).
     var keys = {}, last;
