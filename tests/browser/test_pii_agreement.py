@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from retour.redaction import BROWSER_CATEGORIES, browser_categories, mask
+from tests.retour.pii_strategies import junk_texts, sample_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 PII_JS = ROOT / "widget" / "src" / "pii.js"
@@ -45,8 +46,6 @@ def test_browser_reports_what_the_server_finds_on_every_shared_case(detect: Any)
 
 def test_browser_and_server_agree_on_generated_numbers(detect: Any) -> None:
     # Valid and invalid numbers in many spacings, beyond the hand-written table.
-    from tests.retour.pii_strategies import junk_texts, sample_texts
-
     texts = sample_texts(1000) + junk_texts(2000)
     found = detect(texts)
     disagreements = [
