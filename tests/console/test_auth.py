@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def test_login_page_is_french_with_a_form(client_for):
     client = client_for(None)
     response = client.get("/console/login")
