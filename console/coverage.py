@@ -9,24 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from console.auth import require_user
 from console.charts import WeekPoint, volume_svg
-from console.database import engine_of, run_db, settings_of
+from console.database import run_db, settings_of
 from console.formatting import Formats
 from console.templating import locale_of, render, translate_for
 from retour.coverage import FUNNEL_DAYS, TREND_WEEKS, Coverage, coverage
 from retour.figures import procedure_figures
 from retour.models import utcnow
-from retour.stats import refresh_if_stale
+from retour.stats import fresh_connection
 
 
 def _load(session: Session, *, min_count: int) -> Coverage:
-    connection = session.connection()
+    connection = fresh_connection(session)
     now = utcnow()
     figures = procedure_figures(connection, min_count=min_count, now=now)
     return coverage(connection, figures, today=now.date())
@@ -34,7 +33,6 @@ def _load(session: Session, *, min_count: int) -> Coverage:
 
 async def coverage_page(request: Request) -> Response:
     require_user(request, roles=("admin",))
-    await run_in_threadpool(refresh_if_stale, engine_of(request))
     data = await run_db(request, _load, min_count=settings_of(request).public_min_count)
     _ = translate_for(request)
     fmt = Formats(locale_of(request))

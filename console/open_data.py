@@ -17,17 +17,16 @@ from typing import Any, Final
 
 from sqlalchemy import text
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from console.database import engine_of, run_db, settings_of
+from console.database import run_db, settings_of
 from console.formatting import Formats
 from console.templating import locale_of, render
 from retour.figures import procedure_figures
 from retour.models import utcnow
-from retour.stats import refresh_if_stale
+from retour.stats import fresh_connection
 
 LICENSE: Final = "etalab-2.0"
 LICENSE_NAME: Final = "Licence Ouverte / Open Licence version 2.0"
@@ -78,14 +77,14 @@ def procedure_records(session: Session, *, min_count: int) -> list[dict[str, Any
             "median_ack_hours": f.median_ack_hours,
             "public_answers": f.answers,
         }
-        for f in procedure_figures(session.connection(), min_count=min_count)
+        for f in procedure_figures(fresh_connection(session), min_count=min_count)
     ]
 
 
 def answer_records(session: Session) -> list[dict[str, Any]]:
     """Every published answer, newest first; never the citizen's own words."""
     rows = (
-        session.connection()
+        fresh_connection(session)
         .execute(
             text(
                 # CROSS JOIN: SQLite reads the (few) answers first and looks each submission up
@@ -147,14 +146,12 @@ def _file(body: bytes, media_type: str, filename: str) -> Response:
 
 
 async def procedures_csv(request: Request) -> Response:
-    await run_in_threadpool(refresh_if_stale, engine_of(request))
     min_count = settings_of(request).public_min_count
     records = await run_db(request, procedure_records, min_count=min_count)
     return _file(to_csv(records, PROCEDURE_FIELDS), "text/csv; charset=utf-8", "procedures.csv")
 
 
 async def procedures_json(request: Request) -> Response:
-    await run_in_threadpool(refresh_if_stale, engine_of(request))
     min_count = settings_of(request).public_min_count
     records = await run_db(request, procedure_records, min_count=min_count)
     body = to_json(records, "procedures", period_days=365, min_count=min_count)
@@ -162,13 +159,11 @@ async def procedures_json(request: Request) -> Response:
 
 
 async def answers_csv(request: Request) -> Response:
-    await run_in_threadpool(refresh_if_stale, engine_of(request))
     records = await run_db(request, answer_records)
     return _file(to_csv(records, ANSWER_FIELDS), "text/csv; charset=utf-8", "answers.csv")
 
 
 async def answers_json(request: Request) -> Response:
-    await run_in_threadpool(refresh_if_stale, engine_of(request))
     records = await run_db(request, answer_records)
     return _file(to_json(records, "answers"), "application/json", "answers.json")
 

@@ -14,14 +14,13 @@ from typing import Any, Final
 
 from sqlalchemy import text
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from console.charts import WeekPoint, describe_volume, volume_svg
-from console.database import engine_of, run_db, settings_of
+from console.database import run_db, settings_of
 from console.formatting import Formats
 from console.templating import locale_of, render, translate_for
 from retour.figures import (
@@ -33,7 +32,7 @@ from retour.figures import (
     procedure_history,
 )
 from retour.models import utcnow
-from retour.stats import refresh_if_stale
+from retour.stats import fresh_connection
 
 PAGE_SIZE: Final = 100
 ANSWERS_PAGE_SIZE: Final = 20
@@ -145,12 +144,11 @@ def sort_figures(figures: list[ProcedureFigures], sort: str, order: str) -> list
 def _load_dashboard(
     session: Session, *, min_count: int
 ) -> tuple[list[ProcedureFigures], dict[int, float | None]]:
-    connection = session.connection()
+    connection = fresh_connection(session)
     return procedure_figures(connection, min_count=min_count), ministry_medians(connection)
 
 
 async def dashboard(request: Request) -> Response:
-    await run_in_threadpool(refresh_if_stale, engine_of(request))
     settings = settings_of(request)
     query = DashboardQuery.from_request(request)
     figures, medians = await run_db(request, _load_dashboard, min_count=settings.public_min_count)
@@ -184,7 +182,7 @@ async def dashboard(request: Request) -> Response:
 def _load_procedure(
     session: Session, procedure_id: str, *, min_count: int, page: int
 ) -> dict[str, Any] | None:
-    connection = session.connection()
+    connection = fresh_connection(session)
     found = procedure_figures(connection, min_count=min_count, procedure_id=procedure_id)
     if not found:
         return None
@@ -211,7 +209,6 @@ def _answer(row: Any) -> dict[str, Any]:
 
 
 async def procedure_page(request: Request) -> Response:
-    await run_in_threadpool(refresh_if_stale, engine_of(request))
     settings = settings_of(request)
     try:
         page = max(1, int(request.query_params.get("page", "1")))

@@ -419,3 +419,11 @@ def refresh_soon(engine: Engine, *, every: float = REFRESH_EVERY) -> None:
             log.exception("background summary refresh failed")
 
     threading.Thread(target=run, name="retour-stats-refresh", daemon=True).start()
+
+
+def fresh_connection(session: Any) -> Connection:
+    """The session's connection, after `refresh_if_stale` on its engine: what a page reads
+    from, in the same worker thread (one hop off the event loop, not two)."""
+    refresh_if_stale(session.get_bind())
+    connection: Connection = session.connection()
+    return connection
