@@ -85,18 +85,9 @@ def generate(
                     seconds=rng.randrange(3600), microseconds=rng.randrange(1_000_000)
                 )
                 origin = rng.choices(origins, weights=weights)[0]
-                _submission(
-                    rng,
-                    out,
-                    procedure,
-                    ministry_id,
-                    agents.get(ministry_id),
-                    at,
-                    ago,
-                    origin,
-                    now,
-                    receipts,
-                )
+                agent_id = agents.get(ministry_id)
+                _submission(rng, out, procedure, ministry_id, agent_id, at, ago, origin, now,
+                            receipts)  # fmt: skip
             _impressions(rng, out, procedure, day, mean, count, origins, weights, now)
     for (procedure_id, day, origin), count in sorted(out.foreign.items()):
         seen = min(dt.datetime.combine(day, dt.time(21, 30), dt.UTC), now)
@@ -116,18 +107,11 @@ def _intensity(procedure: DemoProcedure, day: dt.date, ago: int) -> float:
     return procedure.weight * growth * WEEKDAY[day.weekday()] * season
 
 
-def _submission(
-    rng: random.Random,
-    out: Generated,
-    procedure: DemoProcedure,
-    ministry_id: int,
-    agent_id: int | None,
-    at: dt.datetime,
-    ago: int,
-    origin: str,
-    now: dt.datetime,
+def _submission(  # one submission, with its triage history when it is not new
+    rng: random.Random, out: Generated, procedure: DemoProcedure, ministry_id: int,
+    agent_id: int | None, at: dt.datetime, ago: int, origin: str, now: dt.datetime,
     receipts: set[str],
-) -> None:
+) -> None:  # fmt: skip
     index = len(out.feedback)
     draw = rng.random()
     satisfaction = (
@@ -235,17 +219,10 @@ def _status(rng: random.Random, ago: int, kind: str | None) -> str:
     return "acknowledged" if kind == "praise" and status in ("in_progress", "rejected") else status
 
 
-def _triage(
-    rng: random.Random,
-    out: Generated,
-    index: int,
-    ministry_id: int,
-    agent_id: int,
-    kind: str | None,
-    status: str,
-    acknowledged_at: dt.datetime,
-    updated_at: dt.datetime,
-) -> None:
+def _triage(  # status history, and sometimes a tag, a note, a public answer
+    rng: random.Random, out: Generated, index: int, ministry_id: int, agent_id: int,
+    kind: str | None, status: str, acknowledged_at: dt.datetime, updated_at: dt.datetime,
+) -> None:  # fmt: skip
     path = {
         "acknowledged": ["acknowledged"],
         "in_progress": ["acknowledged", "in_progress"],
@@ -279,16 +256,9 @@ def _triage(
 
 
 def _impressions(
-    rng: random.Random,
-    out: Generated,
-    procedure: DemoProcedure,
-    day: dt.date,
-    mean: float,
-    submissions: int,
-    origins: tuple[str, ...],
-    weights: list[float],
-    now: dt.datetime,
-) -> None:
+    rng: random.Random, out: Generated, procedure: DemoProcedure, day: dt.date, mean: float,
+    submissions: int, origins: tuple[str, ...], weights: list[float], now: dt.datetime,
+) -> None:  # fmt: skip
     # Views ≫ opens ≫ submissions: most visitors never open the dialog.
     views = round(mean * rng.uniform(90, 160)) + rng.randint(0, 15)
     opens = max(submissions, round(mean * rng.uniform(2.5, 4.5)))
