@@ -36,7 +36,7 @@ _NAME_TRIGGER: Final = re.compile(
     r"(?i:\bje[ ]+m['’][ ]?appelle|\bje[ ]+me[ ]+nomme"
     r"|\bmon[ ]+(?:nom|pr[ée]nom)[ ]+(?:est|c['’]est)"
     r"|\bmy[ ]+name[ ]+is|\b(?:nom|pr[ée]nom|nom[ ]+de[ ]+famille|nom[ ]+et[ ]+pr[ée]nom)[ ]?:"
-    r"|\bsign[ée]e?[ ]?:?)"
+    r"|\bsign[ée]e?[ ]?:)"
     rf"[ \u00a0]*(?:{_CIVILITY}[ \u00a0]*)?"
     rf"|(?i:\bje[ ]+suis[ ]+{_CIVILITY})[ \u00a0]*"
 )
@@ -58,7 +58,8 @@ _STOP: Final = words(
     "ces mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs il elle ils "
     "elles on nous vous moi merci bonjour bonsoir cordialement habite habitant née né and "
     "i am my from madame monsieur mademoiselle usager usagère utilisateur utilisatrice "
-    "citoyen citoyenne bonne journée soirée"
+    "citoyen citoyenne bonne journée soirée le la l' service équipe direction mairie "
+    "préfecture pas plus ne n' mal bien déjà toujours encore trop très"
 )
 _NAME_MAX_WORDS: Final = 4
 
@@ -124,8 +125,10 @@ def find_birthdates(scan: Scan) -> Iterator[Span]:
 def find_names(scan: Scan) -> Iterator[Span]:
     text = scan.text
     for match in scan.search_around(_NAME_TRIGGER, _NAME_KEYWORDS, before=16, after=48):
-        # The trigger says a name follows, so its case does not matter ("jean dupont").
-        end = _name_end(text, match.end())
+        # « je m'appelle jean dupont » is a name whatever its case; after « mon nom est »,
+        # « Nom : » or a civility only capitalised words are (« mon nom est mal écrit »).
+        any_case = match.group().lower().startswith(("je m", "my"))
+        end = _name_end(text, match.end(), any_case=any_case)
         if end is not None:
             yield Span(match.end(), end, "name")
     tail = max(0, len(text) - _SIGNATURE_TAIL)
@@ -139,7 +142,7 @@ def find_names(scan: Scan) -> Iterator[Span]:
             yield Span(*signature.span("name"), "name")
 
 
-def _name_end(text: str, position: int) -> int | None:
+def _name_end(text: str, position: int, *, any_case: bool) -> int | None:
     """Where the name that starts at `position` ends, or None if no name starts there.
     Particles ("de la") belong to it only when a name word follows them."""
     end = None
@@ -149,11 +152,14 @@ def _name_end(text: str, position: int) -> int | None:
             break
         value = word.group(1)
         lowered = value.lower()
+        position = word.end()
+        if lowered in _PARTICLES and end is not None:
+            continue
         if lowered in _STOP or (len(value) < 2 and not value.isupper()):
             break
-        if not (lowered in _PARTICLES and end is not None):
-            end = word.end()
-        position = word.end()
+        if not (any_case or value[0].isupper()):
+            break
+        end = word.end()
     return end
 
 
