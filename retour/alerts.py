@@ -274,17 +274,13 @@ def alerts() -> None:
 @alerts.command("send")
 def send_command() -> None:
     """Send the alerts that are due (new submissions, weekly digest) once."""
-    from retour.cli import load_settings
-    from retour.db import make_engine
+    from retour.cli import database, load_settings
 
     settings = load_settings()
     if not settings.smtp_host:
         raise click.ClickException("RETOUR_SMTP_HOST is not set: no email can be sent.")
-    engine = make_engine(settings)
-    try:
+    with database() as engine:
         result = dispatch(engine, settings)
-    finally:
-        engine.dispose()
     click.echo(
         f"{result.new_submissions} new submission(s); {result.emails_sent} email(s) sent, "
         f"{result.emails_failed} failed"

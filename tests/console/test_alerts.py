@@ -268,3 +268,25 @@ def test_no_background_work_without_smtp(engine, settings) -> None:
     asyncio.run(run())
     with engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM stats_state")).scalar() == 0
+
+
+def test_cli_alerts_send(settings, engine, session, smtp) -> None:
+    from click.testing import CliRunner
+
+    from retour.alerts import alerts
+
+    _inbox, port = smtp
+    procedure = make_procedure(session)
+    agent = make_user(session, role="agent", ministry_id=procedure.ministry_id)
+    subscribe(session, agent, "new")
+    env = {
+        "RETOUR_DATABASE_URL": settings.database_url,
+        "RETOUR_SECRET_KEY": settings.secret_key,
+        "RETOUR_SMTP_HOST": "127.0.0.1",
+        "RETOUR_SMTP_PORT": str(port),
+    }
+    first = CliRunner().invoke(alerts, ["send"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "0 email(s) sent" in first.output  # the first run only sets the watermark
+    missing = CliRunner().invoke(alerts, ["send"], env={**env, "RETOUR_SMTP_HOST": ""})
+    assert missing.exit_code == 1 and "RETOUR_SMTP_HOST" in missing.output
