@@ -22,6 +22,7 @@ MAX_URL: Final = 2000
 MAX_ORIGIN: Final = 300
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _SPACE: Final = re.compile(r"\s")
+_SEP_LINE: Final = re.compile(r"^sep=([,;\t])\r?(?:\n|$)", re.IGNORECASE)
 
 # Every message in French (the console's language) and English (the command line's).
 MESSAGES: Final[dict[str, tuple[str, str]]] = {
@@ -132,15 +133,23 @@ def parse_procedures(data: bytes) -> ImportResult:
     if not text.strip():
         result.errors.append(RowError(1, 1, "empty_file"))
         return result
-    result.delimiter = _sniff_delimiter(text)
+    # Excel may open the file with a "sep=;" line naming the separator; it hides that line.
+    declared = _SEP_LINE.match(text)
+    result.delimiter = declared.group(1) if declared else _sniff_delimiter(text)
     # newline="" keeps line breaks inside quoted cells as they are, as the csv module asks.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=result.delimiter, strict=True)
+    header_line = 2 if declared else 1
     try:
+        if declared:
+            next(reader)
         header = next(reader)
     except csv.Error as exc:
-        result.errors.append(RowError(1, 1, "bad_csv", {"detail": str(exc)}))
+        result.errors.append(RowError(header_line, 1, "bad_csv", {"detail": str(exc)}))
         return result
-    columns = _read_header(header, result)
+    except StopIteration:
+        result.errors.append(RowError(header_line, 1, "empty_file"))
+        return result
+    columns = _read_header(header, result, header_line)
     if columns is None:
         return result
 
@@ -168,21 +177,21 @@ def _sniff_delimiter(text: str) -> str:
     return max((";", ",", "\t"), key=header.count) if any(c in header for c in ";,\t") else ","
 
 
-def _read_header(header: list[str], result: ImportResult) -> dict[str, int] | None:
+def _read_header(header: list[str], result: ImportResult, line: int) -> dict[str, int] | None:
     columns: dict[str, int] = {}
     for index, raw in enumerate(header):
         name = raw.strip().lower()
         if not name:
             continue
         if name in columns:
-            result.errors.append(RowError(1, 1, "duplicate_column", {"column": name}))
+            result.errors.append(RowError(line, 1, "duplicate_column", {"column": name}))
             continue
         columns[name] = index
         if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
             result.unknown_columns.append(raw.strip())
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        result.errors.append(RowError(1, 1, "missing_columns", {"columns": ", ".join(missing)}))
+        result.errors.append(RowError(line, 1, "missing_columns", {"columns": ", ".join(missing)}))
     return None if result.errors else columns
 
 

@@ -66,6 +66,16 @@ def test_reads_every_spreadsheet_dialect(text: str) -> None:
     ]
 
 
+def test_excel_sep_line_names_the_separator_and_is_not_a_row() -> None:
+    text = "sep=,\r\nid,title,ministry,url\r\na;1,Titre; avec point-virgule,M,https://a.fr\r\n"
+    result = parse_procedures(text.encode())
+    assert [(r.id, r.title) for r in result.rows] == [] and result.delimiter == ","
+    # "a;1" is not a valid id: the error is on physical line 3, the spreadsheet's row 2.
+    assert [(e.line, e.row, e.code) for e in result.errors] == [(3, 2, "bad_id")]
+    missing = parse_procedures(b"sep=;\nid;title\n").errors
+    assert [(e.line, e.code) for e in missing] == [(2, "missing_columns")]
+
+
 def test_quoted_separators_and_line_breaks_stay_inside_their_cell() -> None:
     text = (
         "id;title;ministry;url;description\r\n"
