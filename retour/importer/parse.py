@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlsplit
 
+from retour.importer.messages import MESSAGES
 from retour.models import PROCEDURE_ID_RE
 from retour.slug import slugify
 
@@ -23,52 +24,6 @@ MAX_ORIGIN: Final = 300
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _SPACE: Final = re.compile(r"\s")
 _SEP_LINE: Final = re.compile(r"^sep=([,;\t])\r?(?:\n|$)", re.IGNORECASE)
-
-# Every message in French (the console's language) and English (the command line's).
-MESSAGES: Final[dict[str, tuple[str, str]]] = {
-    "not_utf8": (
-        "le fichier n'est pas en UTF-8 (octet illisible) : enregistrez-le au format « CSV UTF-8 »",
-        "the file is not UTF-8 (unreadable byte): save it as 'CSV UTF-8'",
-    ),
-    "empty_file": ("le fichier est vide", "the file is empty"),
-    "bad_csv": ("CSV illisible : {detail}", "unreadable CSV: {detail}"),
-    "missing_columns": (
-        "colonnes obligatoires absentes de l'en-tête : {columns}",
-        "required columns missing from the header: {columns}",
-    ),
-    "duplicate_column": ("colonne « {column} » en double", "column '{column}' appears twice"),
-    "too_many_fields": (
-        "{count} champs alors que l'en-tête en a {expected} (séparateur ou guillemets ?)",
-        "{count} fields but the header has {expected} (separator or quotes?)",
-    ),
-    "empty": ("« {column} » est vide", "'{column}' is empty"),
-    "bad_id": (
-        "identifiant « {value} » invalide : lettres, chiffres, « . », « _ » et « - », "
-        "64 caractères au plus, en commençant par une lettre ou un chiffre",
-        "id '{value}' is invalid: letters, digits, '.', '_' and '-', at most 64 characters, "
-        "starting with a letter or digit",
-    ),
-    "duplicate_id": (
-        "identifiant « {value} » déjà présent ligne {first}",
-        "id '{value}' already appears on line {first}",
-    ),
-    "too_long": (
-        "« {column} » dépasse {limit} caractères",
-        "'{column}' is longer than {limit} characters",
-    ),
-    "bad_ministry": (
-        "le nom de ministère « {value} » ne contient ni lettre ni chiffre",
-        "ministry name '{value}' has no letter or digit",
-    ),
-    "bad_url": (
-        "« {value} » n'est pas une adresse http:// ou https://",
-        "'{value}' is not an http:// or https:// URL",
-    ),
-    "bad_origin": (
-        "origine « {value} » invalide : attendu schéma://hôte[:port], sans chemin",
-        "origin '{value}' is invalid: expected scheme://host[:port], without a path",
-    ),
-}
 
 
 @dataclass(frozen=True)
