@@ -166,17 +166,20 @@ async def inbox(request: Request) -> Response:
     filters, bad = InboxFilters.from_query(request.query_params)
     after = Cursor.decode(request.query_params.get("after"))
     before = Cursor.decode(request.query_params.get("before")) if after is None else None
-    data = await run_db(request, load_inbox, user=user, filters=filters, after=after, before=before)
     chart_scope = scope_of(user)
     if filters.ministry is not None:
         chart_scope = [filters.ministry]
-    points = await run_db(
-        request,
-        chart_points,
-        ministry_ids=chart_scope,
-        procedure_id=filters.procedure,
-        cache=chart_cache(request),
-    )
+    cache = chart_cache(request)
+
+    def load(session: Session) -> tuple[InboxData, list[charts.WeekPoint]]:
+        # One worker thread and one transaction for the whole page.
+        data = load_inbox(session, user=user, filters=filters, after=after, before=before)
+        points = chart_points(
+            session, ministry_ids=chart_scope, procedure_id=filters.procedure, cache=cache
+        )
+        return data, points
+
+    data, points = await run_db(request, load)
     volume_title = _("Retours par semaine")
     satisfaction_title = _("Satisfaction par semaine (sur 10)")
     context: dict[str, Any] = {
