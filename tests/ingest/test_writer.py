@@ -11,11 +11,12 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from ingest.app import create_app
 from ingest.state import IngestState
 from ingest.submissions import Accepted, accept, parse_submission
-from retour.models import Procedure
+from retour.models import Feedback, Procedure, utcnow
 from retour.settings import Settings
 from tests.ingest.conftest import ORIGIN, stored_feedback
 
@@ -97,3 +98,28 @@ def test_concurrent_repeats_over_http_store_one_row(
     assert {answer.status_code for answer in answers} == {202}
     assert len({answer.text for answer in answers}) == 1
     assert len(stored_feedback(engine)) == 1
+
+
+def test_rows_written_by_hand_read_back_as_sqlalchemy_writes_them(
+    client: httpx.Client, submission: Any, engine: Engine, backend: str
+) -> None:
+    """The writer's hand-written SQL stores values in SQLAlchemy's own forms (the console
+    reads them through SQLAlchemy, and on SQLite compares datetimes as text)."""
+    before = utcnow()
+    answer = client.post("/api/v1/feedback", json=submission(website="robot"))
+    assert answer.status_code == 202
+    with Session(engine) as session:
+        stored = session.get(Feedback, answer.json()["id"])
+    assert stored is not None
+    assert before <= stored.received_at <= utcnow()
+    assert stored.received_at.tzinfo is not None
+    assert stored.updated_at == stored.received_at
+    assert stored.acknowledged_at is None
+    assert (stored.honeypot, stored.origin_registered, stored.status) == (True, True, "spam")
+    if backend == "sqlite":
+        with engine.connect() as connection:
+            raw = connection.execute(
+                text("SELECT received_at FROM feedback WHERE id = :id"), {"id": stored.id}
+            ).scalar_one()
+        # SQLAlchemy's SQLite DATETIME text: always six digits of microseconds.
+        assert raw == stored.received_at.strftime("%Y-%m-%d %H:%M:%S.%f")
