@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import threading
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -26,7 +27,7 @@ from console.formatting import Formats
 from console.templating import locale_of, render
 from retour.figures import procedure_figures
 from retour.models import utcnow
-from retour.stats import fresh_connection
+from retour.stats import fresh_connection, summary_stamp
 
 LICENSE: Final = "etalab-2.0"
 LICENSE_NAME: Final = "Licence Ouverte / Open Licence version 2.0"
@@ -158,14 +159,37 @@ async def procedures_json(request: Request) -> Response:
     return _file(body, "application/json", "procedures.json")
 
 
+# The answers files grow with every answer ever published: each process keeps the last one it
+# built, per database and format, until the summary's version moves (a refresh saw a change:
+# an answer published or edited, a status changed). So a file is rebuilt at most once per
+# change, and the figures are as fresh as the summary's (seconds).
+_answers_cache: dict[tuple[str, str], tuple[str, bytes]] = {}
+_answers_lock = threading.Lock()
+
+
+def answers_file(session: Session, fmt: str) -> bytes:
+    connection = fresh_connection(session)
+    version = summary_stamp(connection)
+    key = (str(connection.engine.url), fmt)
+    with _answers_lock:
+        hit = _answers_cache.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    records = answer_records(session)
+    body = to_csv(records, ANSWER_FIELDS) if fmt == "csv" else to_json(records, "answers")
+    with _answers_lock:
+        _answers_cache[key] = (version, body)
+    return body
+
+
 async def answers_csv(request: Request) -> Response:
-    records = await run_db(request, answer_records)
-    return _file(to_csv(records, ANSWER_FIELDS), "text/csv; charset=utf-8", "answers.csv")
+    body = await run_db(request, answers_file, "csv")
+    return _file(body, "text/csv; charset=utf-8", "answers.csv")
 
 
 async def answers_json(request: Request) -> Response:
-    records = await run_db(request, answer_records)
-    return _file(to_json(records, "answers"), "application/json", "answers.json")
+    body = await run_db(request, answers_file, "json")
+    return _file(body, "application/json", "answers.json")
 
 
 async def open_data_page(request: Request) -> Response:

@@ -33,7 +33,7 @@ from retour.models import (
     ProcedureStats,
     utcnow,
 )
-from retour.stats import window_start
+from retour.stats_rollup import window_start
 
 LIVE_WINDOW: Final = dt.timedelta(days=7)
 

@@ -90,3 +90,30 @@ def test_open_data_page_states_licence(client_for, known) -> None:
     assert response.status_code == 200
     assert "Licence Ouverte / Open Licence version 2.0" in response.text
     assert "set-cookie" not in response.headers
+
+
+def test_answers_file_follows_a_new_answer(client_for, known, session, engine) -> None:
+    from sqlmodel import select
+
+    from retour.models import Feedback, PublicAnswer, StaffUser, utcnow
+
+    client = client_for(None)
+    assert len(client.get("/open-data/answers.json").json()["answers"]) == 1
+    feedback = session.exec(select(Feedback).where(Feedback.receipt == known.new_receipt)).one()
+    author = session.exec(select(StaffUser)).first()
+    session.add(
+        PublicAnswer(
+            feedback_id=feedback.id,
+            procedure_id=feedback.procedure_id,
+            ministry_id=feedback.ministry_id,
+            body="Nouvelle réponse publiée.",
+            author_id=author.id,
+        )
+    )
+    feedback.updated_at = utcnow()  # as retour.triage does when an answer is published
+    session.add(feedback)
+    session.commit()
+    refresh(engine)
+    for fmt in ("json", "csv"):
+        body = client.get(f"/open-data/answers.{fmt}").content.decode()
+        assert "Nouvelle réponse publiée." in body

@@ -25,7 +25,8 @@ from retour.models import (
     PublicAnswer,
     utcnow,
 )
-from retour.stats import refresh, window_start
+from retour.stats import refresh
+from retour.stats_rollup import window_start
 from retour.stats_sql import ACK_BUCKETS
 from tests.factories import make_feedback, make_procedure, make_user
 
