@@ -68,6 +68,26 @@ def test_ministries_can_change_the_text(page: Any, service: Service, host_site: 
     assert page.locator("button[data-retour]").inner_text() == "Votre avis compte"
 
 
+def test_the_characters_left_agree_in_number(
+    page: Any, service: Service, host_site: HostSite
+) -> None:
+    page.goto(host_site.add("/compteur", snippet_page(service)))
+    page.locator("button[data-retour]").click()
+    comment = page.locator("retour-dialog textarea")
+    count = page.locator("retour-dialog #comment-count")
+    assert count.inner_text() == "Il reste 2\u202f000 caractères"
+    comment.fill("a" * 1999)
+    assert count.inner_text() == "Il reste 1 caractère"
+    comment.fill("a" * 2000)
+    assert count.inner_text() == "Il reste 0 caractère"
+    page.goto(host_site.add("/counter", snippet_page(service, lang="en", label="")))
+    page.locator("button[data-retour]").click()
+    comment.fill("a" * 1999)
+    assert count.inner_text() == "1 character left"
+    comment.fill("a" * 1998)
+    assert count.inner_text() == "2 characters left"
+
+
 def test_an_english_page_gets_an_english_dialog(
     page: Any, service: Service, host_site: HostSite
 ) -> None:

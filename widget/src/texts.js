@@ -16,7 +16,7 @@ var T = api.en ? {
     'Missing information or step', 'A compliment', 'Something else'],
   comment: 'Your message (optional)',
   commentHint: 'Do not write personal data (social security number, phone…): it would be masked.',
-  left: function (n) { return n.toLocaleString('en') + ' characters left'; },
+  left: function (n) { return n.toLocaleString('en') + (n === 1 ? ' character left' : ' characters left'); },
   answer: 'I would like an answer', email: 'Your email address',
   emailHint: 'Expected format: name@domain.fr. Used only to answer you.',
   send: 'Send', sending: 'Sending…',
@@ -41,7 +41,8 @@ var T = api.en ? {
     'Une information ou une étape manquante', 'Un compliment', 'Autre chose'],
   comment: 'Votre message (facultatif)',
   commentHint: 'N’écrivez pas de données personnelles (numéro de sécurité sociale, téléphone…) : elles seraient masquées.',
-  left: function (n) { return 'Il reste ' + n.toLocaleString('fr') + ' caractères'; },
+  // French puts 0 and 1 in the singular: « il reste 1 caractère », « il reste 0 caractère ».
+  left: function (n) { return 'Il reste ' + n.toLocaleString('fr') + (n > 1 ? ' caractères' : ' caractère'); },
   answer: 'Je souhaite recevoir une réponse', email: 'Votre adresse électronique',
   emailHint: 'Format attendu : nom@domaine.fr. Elle ne sert qu’à vous répondre.',
   send: 'Envoyer', sending: 'Envoi en cours…',
