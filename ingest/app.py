@@ -23,11 +23,11 @@ from ingest.limits import RateLimits
 from ingest.openapi import openapi_json
 from ingest.procedures import ProcedureCache
 from ingest.state import IngestState
+from ingest.tokens import CheckedTokens
 from ingest.widget_routes import widget_routes
 from ingest.writer import Writer
 from retour.db import make_engine
 from retour.settings import Settings
-from retour.signing import FormTokens
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -70,7 +70,7 @@ def lifespan(settings: Settings) -> Any:
             procedures=ProcedureCache(engine),
             writer=writer,
             limits=limits,
-            tokens=FormTokens(settings.secret_key),
+            tokens=CheckedTokens(settings.secret_key),
         )
         try:
             yield {"ingest": state, "ingest_engine": engine, "settings": settings}
