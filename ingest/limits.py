@@ -55,6 +55,10 @@ class RateLimits:
             self._per_client.multiples,
             self._per_client.namespace,
         )
+        self._suffixes = {
+            item: f"{item.amount}/{item.multiples}/{item.GRANULARITY.name}"
+            for item in (self._per_client, self._per_procedure, self._impressions)
+        }
         self._trusted: tuple[IpNetwork, ...] = tuple(
             ipaddress.ip_network(proxy, strict=False) for proxy in settings.trusted_proxies
         )
@@ -84,7 +88,13 @@ class RateLimits:
 
     async def _hit(self, item: RateLimitItem, key: str, scope: str) -> None:
         try:
-            if await self._limiter.hit(item, self._prefix, key, scope):
+            # What FixedWindowRateLimiter.hit does, with the key's constant part built once
+            # per limit (`key_for` cost as much as the storage's increment); same keys.
+            count = await self.storage.incr(
+                f"{item.namespace}/{self._prefix}/{key}/{scope}/{self._suffixes[item]}",
+                item.get_expiry(),
+            )
+            if count <= item.amount:
                 return
             reset_at = (await self._limiter.get_window_stats(item, self._prefix, key, scope))[0]
         except Exception:
