@@ -66,11 +66,10 @@ def search_condition(
     if not query:
         return None
     if dialect == "postgresql":
-        # The expression must read as the index in migration 0002 for the index to serve.
+        # comment_tsv: the stored to_tsvector('retour_french', comment) of migration 0002.
         return and_(
             text(
-                "to_tsvector('retour_french', feedback.comment) "
-                "@@ websearch_to_tsquery('retour_french', :search_q)"
+                "feedback.comment_tsv @@ websearch_to_tsquery('retour_french', :search_q)"
             ).bindparams(search_q=query)
         )
     expression = fts5_expression(query)
