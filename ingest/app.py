@@ -8,11 +8,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from ingest.cors import IngestCors
 from ingest.demo import demo_routes
 from ingest.errors import handlers
 from ingest.feedback import submit_feedback
@@ -48,7 +48,7 @@ routes: list[BaseRoute] = [
 middleware = [
     # Any page may embed the button; no credentials, so no cookie ever crosses.
     Middleware(
-        CORSMiddleware,
+        IngestCors,
         allow_origins=["*"],
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
