@@ -178,14 +178,27 @@ _DELETE_DAYS: Final = {
     for table in ("procedure_day", "procedure_day_ack")
 }
 DAYS_PER_STATEMENT: Final = 200
+# Touched days this close together are recounted by one statement over the range between them.
+RUN_GAP: Final = dt.timedelta(days=3)
+
+
+def _runs(days: list[dt.date]) -> Iterator[list[dt.date]]:
+    run: list[dt.date] = []
+    for day in days:
+        if run and (day - run[-1] > RUN_GAP or len(run) >= DAYS_PER_STATEMENT):
+            yield run
+            run = []
+        run.append(day)
+    if run:
+        yield run
 
 
 def _recount_days(
     connection: Connection, dialect: str, procedure_id: str, days: Sequence[dt.date]
 ) -> None:
-    """Recount one procedure's day groups: a few statements whatever the number of days."""
-    for i in range(0, len(days), DAYS_PER_STATEMENT):
-        chunk = sorted(days[i : i + DAYS_PER_STATEMENT])
+    """Recount one procedure's day groups, one statement per run of nearby days: the index
+    range stays short (a procedure's whole history is not scanned for two distant days)."""
+    for chunk in _runs(sorted(days)):
         low = dt.datetime.combine(chunk[0], dt.time(), tzinfo=dt.UTC)
         high = dt.datetime.combine(chunk[-1], dt.time(), tzinfo=dt.UTC) + dt.timedelta(days=1)
         params = {"p": procedure_id, "days": chunk, "lo": low, "hi": high}
