@@ -178,3 +178,25 @@ def test_login_page_has_no_wcag_violation_even_with_an_error(browser, live, staf
         assert axe_violations(page) == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "label"),
+    [
+        ("/console/procedures", "Ajouter une démarche"),
+        ("/console/procedures", "Importer un tableur"),
+        ("/console/procedures/carte-grise", "Modifier"),
+        ("/console/users", "Ajouter un compte"),
+    ],
+)
+def test_buttons_with_an_icon_show_their_text(page, live, staff, path, label):
+    # Inside a .fr-btns-group without --icon-left, DSFR shrinks such buttons to the icon alone.
+    sign_in(page, live, staff["manager"].email)
+    page.goto(f"{live}{path}")
+    button = page.locator(f"a.fr-btn:has-text('{label}')")
+    text_width = button.evaluate(
+        "el => { const r = document.createRange(); r.selectNodeContents(el);"
+        " return r.getBoundingClientRect().width; }"
+    )
+    box = button.bounding_box()
+    assert box is not None and box["width"] > text_width > 20
