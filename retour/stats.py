@@ -51,7 +51,7 @@ log = logging.getLogger("retour.stats")
 
 STATE_ROW: Final = 1
 # How far back changed rows are looked for again: longer than any write transaction lasts.
-UPDATED_OVERLAP: Final = dt.timedelta(seconds=60)
+UPDATED_OVERLAP: Final = dt.timedelta(seconds=15)
 # Beyond this many new rows since the last run (a bulk load), rebuild everything at once.
 FULL_REBUILD_ROWS: Final = 20_000
 # With nothing changed, the watermark is still moved on this often (keeps scans short).
