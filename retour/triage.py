@@ -27,6 +27,7 @@ from retour.models import (
     StaffUser,
     utcnow,
 )
+from retour.redaction import mask
 
 TRIAGE_ROLES: Final = ("admin", "ministry_admin", "agent")
 NOTE_MAX_LENGTH: Final = 5000
@@ -175,6 +176,8 @@ def add_note(session: Session, *, feedback: Feedback, actor: Actor, body: str) -
         raise TriageError("empty_note", "a note cannot be empty")
     if len(body) > NOTE_MAX_LENGTH:
         raise TriageError("note_too_long", f"a note is at most {NOTE_MAX_LENGTH} characters")
+    # Staff paste what the citizen told them (a phone number...): masked like a comment.
+    body = mask(body).text
     assert actor.id is not None
     note = FeedbackNote(feedback_id=feedback.id, author_id=actor.id, body=body)  # type: ignore[arg-type]
     session.add(note)
@@ -228,6 +231,8 @@ def save_answer(
         raise TriageError("empty_answer", "an answer cannot be empty")
     if len(body) > ANSWER_MAX_LENGTH:
         raise TriageError("answer_too_long", f"an answer is at most {ANSWER_MAX_LENGTH} characters")
+    # The answer is published: personal data a staff member pasted in must never go out.
+    body = mask(body).text
     assert actor.id is not None
     answer = answer_of(session, feedback.id)  # type: ignore[arg-type]
     if answer is None:

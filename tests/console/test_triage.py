@@ -244,3 +244,27 @@ def test_history_names_who_did_what_in_order(session, world) -> None:
     ]
     assert entries[0].detail == {"from": "new", "to": "acknowledged"}
     assert entries[0].event.at is not None
+
+
+def test_answers_and_notes_are_masked_before_storage(session, world) -> None:
+    feedback = make_feedback(session, procedure=world["procedure"])
+    actor = world["agent"]
+    triage.save_answer(
+        session, feedback=feedback, actor=actor, body="Rappelez-nous au 06 12 34 56 78, merci."
+    )
+    note = triage.add_note(
+        session, feedback=feedback, actor=actor, body="L'usager a donné le 0612345678"
+    )
+    session.commit()
+    stored = triage.answer_of(session, feedback.id).body
+    assert "06 12 34 56 78" not in stored and "[téléphone masqué]" in stored
+    assert stored.startswith("Rappelez-nous au ") and stored.endswith(", merci.")
+    session.refresh(note)
+    assert "0612345678" not in note.body and "[téléphone masqué]" in note.body
+    # Saving the same text again (masked the same way) is not a new edit.
+    triage.save_answer(
+        session, feedback=feedback, actor=actor, body="Rappelez-nous au 06 12 34 56 78, merci."
+    )
+    actions = [e.action for e in events(session, feedback)]
+    assert actions == ["answer_publish", "note"]
+
