@@ -2,6 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint assets chromium clean
@@ -30,7 +31,7 @@ chromium:
 run: $(VENV)/.installed assets
 	$(BIN)/retour db upgrade
 	$(BIN)/retour demo
-	$(BIN)/retour serve
+	$(BIN)/retour serve --port $(PORT)
 
 test: $(VENV)/.installed-test assets chromium
 	$(BIN)/ruff check retour ingest console tests bench scripts

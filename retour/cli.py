@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from retour.models import ROLES
-from retour.settings import Settings, SettingsError
+from retour.settings import Settings, SettingsError, is_configured
 
 
 def load_settings() -> Settings:
@@ -38,6 +39,9 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from retour.migrate import upgrade
 
+    # Workers read their settings from the environment: set the default before they start.
+    if not is_configured("RETOUR_PUBLIC_URL"):
+        os.environ["RETOUR_PUBLIC_URL"] = served_url(host, port)
     with database() as engine:
         upgrade(engine)
     uvicorn.run(
@@ -50,6 +54,17 @@ def serve(host: str, port: int, workers: int) -> None:
         server_header=False,
         access_log=False,
     )
+
+
+def served_url(host: str, port: int) -> str:
+    """The address `serve` answers at, as a browser on this machine reaches it."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a host name
+        return f"http://{host}:{port}"
+    if address.is_unspecified:  # every interface: the loopback one is among them
+        return f"http://127.0.0.1:{port}"
+    return f"http://[{host}]:{port}" if address.version == 6 else f"http://{host}:{port}"
 
 
 @main.group()

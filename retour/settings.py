@@ -105,6 +105,16 @@ class Settings:
         return settings
 
 
+def is_configured(
+    name: str, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> bool:
+    """Whether `name` is set in the environment or in the `.env` file (as `from_environ` reads)."""
+    if name in (os.environ if environ is None else environ):
+        return True
+    path = Path(env_file) if env_file is not None else None
+    return path is not None and path.is_file() and name in Config(path).file_values
+
+
 def sqlalchemy_url(database_url: str) -> URL:
     url = make_url(database_url)
     # Plain postgresql:// URLs would pick psycopg2, which we do not ship.
