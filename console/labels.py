@@ -73,6 +73,7 @@ HISTORY_LABELS: Final = {
     "answer_publish": "Réponse publique publiée",
     "answer_edit": "Réponse publique modifiée",
     "answer_email": "Réponse envoyée par courriel",
+    "contact_email_purged": "Adresse électronique de l'usager effacée",
 }
 
 LABELS: Final[dict[str, object]] = {

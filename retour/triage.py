@@ -15,6 +15,7 @@ from typing import Any, Final, Protocol
 
 from sqlmodel import Session, col, select
 
+from retour import retention
 from retour.models import (
     STATUS_TRANSITIONS,
     STATUSES,
@@ -309,15 +310,34 @@ def answer_email(
 
 
 def record_answer_emailed(session: Session, *, feedback: Feedback, actor: Actor) -> None:
-    """After the mail server accepted the message: note when, and by whom."""
+    """After the mail server accepted the message: note when, and by whom, then erase the
+    citizen's address at once (docs/privacy.md: it is kept only until the answer is sent).
+    """
     _require_triage(actor, feedback)
     answer = answer_of(session, feedback.id)  # type: ignore[arg-type]
     if answer is None:
         raise TriageError("no_answer", "publish an answer before sending it")
-    answer.emailed_at = utcnow()
+    now = utcnow()
+    answer.emailed_at = now
     session.add(answer)
     # The address itself is not written to the audit log: it is personal data to purge.
     _audit(session, actor=actor, feedback=feedback, action="answer_email", answer_id=answer.id)
+    if feedback.contact_email is not None:
+        feedback.contact_email = None
+        session.add(feedback)
+        # The same record the retention purge writes, so the history reads the same either way.
+        session.add(
+            AuditEvent(
+                at=now,
+                actor_label=retention.ACTOR,
+                ministry_id=feedback.ministry_id,
+                entity=ENTITY,
+                entity_id=str(feedback.id),
+                action=retention.ACTION,
+                detail=json.dumps({"reason": "answer_emailed"}),
+            )
+        )
+    session.flush()
 
 
 # --- Bulk ----------------------------------------------------------------------------------

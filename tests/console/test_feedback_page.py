@@ -148,6 +148,10 @@ def test_answer_is_emailed_to_the_citizen(settings, session, feedback, ministry,
         assert "Envoyer la réponse à l'usager par courriel" in unescape(client.get(base).text)
         response = client.submit(base + "/answer/email")
         assert response.headers["location"].endswith("fait=courriel")
+        # The address was erased once the answer went: a second send has nowhere to go.
+        again = client.submit(base + "/answer/email")
+        assert again.headers["location"].endswith("erreur=no_email")
+        assert "usager@example.org" not in client.get(base).text
     [message] = received
     assert message["To"] == "usager@example.org"
     assert "Permis de conduire" in message["Subject"]
@@ -156,6 +160,8 @@ def test_answer_is_emailed_to_the_citizen(settings, session, feedback, ministry,
     assert f"https://retour.example.gouv.fr/suivi/{feedback.receipt}" in body
     session.rollback()  # a fresh snapshot: the app wrote meanwhile
     assert triage.answer_of(session, feedback.id).emailed_at is not None
+    session.refresh(feedback)
+    assert feedback.contact_email is None
 
 
 def test_email_failure_is_reported_not_recorded(client_for, session, feedback) -> None:

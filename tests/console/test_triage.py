@@ -174,7 +174,7 @@ def test_public_answer_create_edit_and_email_text(session, world) -> None:
     session.commit()
     assert triage.answer_of(session, feedback.id).emailed_at is not None
     actions = [e.action for e in events(session, feedback)]
-    assert actions == ["answer_publish", "answer_edit", "answer_email"]
+    assert actions == ["answer_publish", "answer_edit", "answer_email", "contact_email_purged"]
     assert "citoyen@example.org" not in " ".join(e.detail for e in events(session, feedback))
 
 
@@ -268,3 +268,27 @@ def test_answers_and_notes_are_masked_before_storage(session, world) -> None:
     actions = [e.action for e in events(session, feedback)]
     assert actions == ["answer_publish", "note"]
 
+
+def test_emailing_the_answer_erases_the_address_at_once(session, world) -> None:
+    feedback = make_feedback(
+        session, procedure=world["procedure"], contact_email="citoyen@example.org"
+    )
+    untouched = make_feedback(
+        session, procedure=world["procedure"], contact_email="autre@example.org"
+    )
+    actor = world["agent"]
+    triage.save_answer(session, feedback=feedback, actor=actor, body="Corrigé.")
+    triage.record_answer_emailed(session, feedback=feedback, actor=actor)
+    session.commit()
+    session.expire_all()
+    assert session.get(Feedback, feedback.id).contact_email is None
+    assert session.get(Feedback, untouched.id).contact_email == "autre@example.org"
+    purge = events(session, feedback)[-1]
+    assert purge.action == "contact_email_purged" and purge.actor_label == "system"
+    assert json.loads(purge.detail) == {"reason": "answer_emailed"}
+    assert "citoyen@example.org" not in " ".join(e.detail for e in events(session, feedback))
+    # Sending a second time (the address is already gone) records no second erasure.
+    triage.record_answer_emailed(session, feedback=session.get(Feedback, feedback.id), actor=actor)
+    session.commit()
+    actions = [e.action for e in events(session, feedback)]
+    assert actions.count("contact_email_purged") == 1
