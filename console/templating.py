@@ -15,7 +15,9 @@ Every template receives, besides the given context:
 - `lang_url("en")`: the current URL in another language (for the language switch);
 - `static_url("js/x.js")`: `/static/js/x.js`;
 - `can_triage(user)`, `can_manage_procedures(user)`, `can_manage_users(user)`,
-  `is_admin(user)` from `console.scope`.
+  `is_admin(user)` from `console.scope`;
+- the filter `paris_time`: `{{ moment|paris_time }}` → "23/11/2026 02:46", Paris time as the
+  inbox shows it (`console.labels.format_datetime`), so one event reads the same everywhere.
 
 The locale comes from `?lang=`, then a `lang` cookie, then Accept-Language. The cookie is set
 only on console pages (`/console…`, staff who chose a language); citizen-facing pages read it
@@ -24,6 +26,7 @@ when present but never set one.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -35,6 +38,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from console import scope
+from console.labels import format_datetime
 from console.security import CSRF_FIELD, csrf_token, current_user, is_console_path, is_https
 from retour.i18n import LOCALES, Translate, negotiate, translator
 
@@ -64,6 +68,16 @@ environment.globals.update(
     role_labels=scope.ROLE_LABELS,
     static_url=static_url,
 )
+
+
+def paris_time(value: dt.datetime | None) -> str:
+    """Staff's date and time (Paris); a naive value is UTC, as the database stores it."""
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return format_datetime(value)
+
+
+environment.filters["paris_time"] = paris_time
 templates = Jinja2Templates(env=environment)
 
 

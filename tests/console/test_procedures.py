@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
 from retour.models import AuditEvent, ImpressionCount, Procedure, ProcedureOrigin, utcnow
 from tests.factories import make_procedure
+
+PARIS = ZoneInfo("Europe/Paris")
 
 NEW = {
     "id": "carte-grise-42",
@@ -180,10 +183,12 @@ def test_where_the_button_was_seen(client_for, session, ministry):
     assert unregistered < page.index("<code>https://ok.gouv.fr</code>")  # listed first
     assert "<td>40</td>" in page and "<td>7</td>" in page
     assert 'class="retour-unregistered"' in page
-    # The register shows the latest sighting, whichever origin and event it was.
+    # The register shows the latest sighting, whichever origin and event it was, in Paris
+    # time as the inbox does (never UTC, so one event reads the same on every page).
     listing = client_for("viewer").get("/console/procedures").text
-    latest = (now - dt.timedelta(hours=2)).strftime("%d/%m/%Y %H:%M")
-    assert f"{latest} UTC" in listing
+    latest = (now - dt.timedelta(hours=2)).astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+    assert f"<td>{latest}</td>" in listing and "UTC" not in listing
+    assert f"<td>{latest}</td>" in page and "UTC" not in page
 
 
 CSV_OK = (

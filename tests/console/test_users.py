@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from sqlmodel import select
@@ -153,3 +154,11 @@ def test_nobody_deactivates_themselves(client_for):
     admin = client_for("admin")
     assert admin.submit(f"/console/users/{admin.user.id}/deactivate").status_code == 400
     assert admin.get("/console/users").status_code == 200
+
+
+def test_last_sign_in_is_shown_in_paris_time(client_for, session, ministry):
+    # 12:30 UTC on a winter day is 13:30 in Paris, as the inbox would show it.
+    winter_noon = dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
+    make_user(session, role="viewer", ministry=ministry, last_login_at=winter_noon)
+    page = client_for("ministry_admin").get("/console/users").text
+    assert "<td>15/01/2026 13:30</td>" in page and "UTC" not in page
