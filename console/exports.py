@@ -28,7 +28,7 @@ from console.database import engine_of, run_db
 from console.inbox import check_filter_scope, scope_of
 from console.inbox_query import InboxFilters, filter_conditions
 from console.scope import CurrentUser
-from retour.models import Feedback, Procedure
+from retour.models import Feedback, Procedure, StaffUser
 
 BATCH: Final = 1000
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -44,7 +44,7 @@ HEADER: Final = (
     "page_url",
     "origin_registered",
     "pii_categories",
-    "assignee_id",
+    "assignee_email",
     "acknowledged_at",
 )
 COLUMNS: Final[tuple[Any, ...]] = (
@@ -58,7 +58,8 @@ COLUMNS: Final[tuple[Any, ...]] = (
     Feedback.page_url,
     Feedback.origin_registered,
     Feedback.pii_categories,
-    Feedback.assignee_id,
+    # People read an address, not an account number (the account may be gone: empty).
+    StaffUser.email,
     Feedback.acknowledged_at,
 )
 
@@ -92,6 +93,8 @@ def csv_chunks(
     conditions = filter_conditions(ministry_ids, filters, engine.dialect.name)
     statement = (
         select(*COLUMNS)
+        .select_from(Feedback)
+        .outerjoin(StaffUser, col(StaffUser.id) == col(Feedback.assignee_id))
         .where(*conditions)
         .order_by(col(Feedback.received_at).desc(), col(Feedback.id).desc())
     )

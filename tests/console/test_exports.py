@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from console.exports import BATCH, csv_chunks, guard
 from console.inbox_query import InboxFilters
-from tests.factories import make_feedback, make_procedure
+from tests.factories import make_feedback, make_procedure, make_user
 
 
 def parse(text: str, delimiter: str = ",") -> list[dict[str, str]]:
@@ -39,6 +39,18 @@ def test_export_follows_the_filters(client_for, session, procedure, other_minist
     assert row["comment"] == "Lent, très lent"
     assert row["satisfaction"] == "1" and row["status"] == "new"
     assert "contact_email" not in row
+    assert row["assignee_email"] == ""
+
+
+def test_assignee_is_exported_as_an_email(client_for, session, procedure, ministry) -> None:
+    colleague = make_user(session, role="agent", ministry=ministry, email="paul@agents.gouv.fr")
+    make_feedback(session, procedure=procedure, assignee_id=colleague.id, comment="attribué")
+    make_feedback(session, procedure=procedure, comment="libre")
+    rows = parse(client_for("viewer").get("/console/export.csv").text)
+    by_comment = {row["comment"]: row for row in rows}
+    assert by_comment["attribué"]["assignee_email"] == "paul@agents.gouv.fr"
+    assert by_comment["libre"]["assignee_email"] == ""
+    assert "assignee_id" not in rows[0]
 
 
 def test_excel_option_semicolons_and_bom(client_for, session, procedure) -> None:
