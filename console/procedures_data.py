@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from console.audit import record
 from console.scope import CurrentUser, ensure_same_ministry, scoped
+from retour.collation import french_key
 from retour.models import ImpressionCount, Ministry, Procedure, ProcedureOrigin, utcnow
 
 LIVE_DAYS = 7  # the button is "live" when seen on a registered origin this recently
@@ -98,7 +99,6 @@ def list_procedures(
     query = scoped(query, col(Procedure.ministry_id), actor)
     if ministry_id is not None:
         query = query.where(col(Procedure.ministry_id) == ministry_id)
-    query = query.order_by(col(Ministry.name), col(Procedure.title), col(Procedure.id))
     rows = []
     for pid, title, ministry_name, active, online, seen_at in session.execute(query).all():
         if isinstance(seen_at, str):
@@ -106,12 +106,14 @@ def list_procedures(
         if isinstance(seen_at, dt.datetime) and seen_at.tzinfo is None:
             seen_at = seen_at.replace(tzinfo=dt.UTC)
         rows.append(ProcedureRow(pid, title, ministry_name, active, online, seen_at))
+    # French order (É among the E), which neither backend's default collation gives.
+    rows.sort(key=lambda r: (french_key(r.ministry_name), french_key(r.title), r.id))
     return rows
 
 
 def ministries_for(session: Session, actor: CurrentUser) -> list[Ministry]:
     query = scoped(select(Ministry), col(Ministry.id), actor)
-    return list(session.exec(query.order_by(col(Ministry.name))).all())
+    return sorted(session.exec(query).all(), key=lambda m: french_key(m.name))
 
 
 def visible_procedure(session: Session, actor: CurrentUser, procedure_id: str) -> Procedure:

@@ -35,6 +35,7 @@ from console.scope import (
 )
 from console.templating import locale_of, render, translate_for
 from retour.accounts import AccountError, create_user
+from retour.collation import french_key
 from retour.models import Ministry, StaffUser
 
 GENERATED_PASSWORD_BYTES = 15  # 20 URL-safe characters, far above the 12-character minimum
@@ -69,7 +70,7 @@ def _list_users(session: Session, actor: CurrentUser, ministry_id: int | None) -
 
 def _ministries(session: Session, actor: CurrentUser) -> list[Ministry]:
     query = scoped(select(Ministry), col(Ministry.id), actor)
-    return list(session.exec(query.order_by(col(Ministry.name))).all())
+    return sorted(session.exec(query).all(), key=lambda m: french_key(m.name))
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from retour.models import AuditEvent, ImpressionCount, Procedure, ProcedureOrigin, utcnow
-from tests.factories import make_procedure
+from tests.factories import make_ministry, make_procedure
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -36,6 +36,22 @@ def test_every_role_lists_its_ministry_only(client_for, session, ministry, other
     assert mine.title in admin.text and theirs.title in admin.text
     only = client_for("admin").get(f"/console/procedures?ministere={other_ministry.id}")
     assert theirs.title in only.text and mine.title not in only.text
+
+
+def test_ministries_and_procedures_are_in_french_order(client_for, session):
+    # Byte order would put É after I and "Zèbre" before "état".
+    interior = make_ministry(session, slug="interieur", name="Ministère de l'Intérieur")
+    economy = make_ministry(session, slug="economie", name="Ministère de l'Économie")
+    make_procedure(session, ministry_id=interior.id, title="Passeport")
+    make_procedure(session, ministry_id=economy.id, title="Zèbre fiscal")
+    make_procedure(session, ministry_id=economy.id, title="état des créances")
+    admin = client_for("admin")
+    register = admin.get("/console/procedures").text
+    assert register.index("Économie</td>") < register.index("Intérieur</td>")
+    assert register.index("état des créances") < register.index("Zèbre fiscal")
+    people = admin.get("/console/users").text  # its ministry filter
+    for page in (register, admin.get("/console/procedures/new").text, people):
+        assert page.index("l&#39;Économie</option>") < page.index("l&#39;Intérieur</option>")
 
 
 def test_ministry_admin_creates_a_procedure_in_their_ministry(client_for, session, ministry):
