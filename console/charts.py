@@ -30,7 +30,7 @@ from retour.models import Procedure, ProcedureDay
 
 WIDTH: Final = 640
 HEIGHT: Final = 240
-LEFT: Final = 44  # room for the y-axis labels
+LEFT: Final = 60  # room for the y-axis labels (up to "10 000", larger on small screens)
 BOTTOM: Final = 28  # room for the x-axis labels
 TOP: Final = 12
 BLUE: Final = "#000091"  # DSFR blue-france-sun-113
@@ -107,7 +107,7 @@ def _frame(title: str, desc: str, id_prefix: str) -> tuple[str, str]:
     id_prefix = str(escape(id_prefix))
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'role="img" aria-labelledby="{id_prefix}-title {id_prefix}-desc" '
+        f'width="100%" role="img" aria-labelledby="{id_prefix}-title {id_prefix}-desc" '
         f'class="retour-chart" focusable="false">'
         f'<title id="{id_prefix}-title">{escape(title)}</title>'
         f'<desc id="{id_prefix}-desc">{escape(desc)}</desc>'
@@ -115,13 +115,13 @@ def _frame(title: str, desc: str, id_prefix: str) -> tuple[str, str]:
     return head, "</svg>"
 
 
-def _y_axis(maximum: float, ticks: int, fmt: Callable[[float], str]) -> tuple[list[str], float]:
+def _y_axis(ticks: Sequence[float], fmt: Callable[[float], str]) -> tuple[list[str], float]:
     """Horizontal grid lines with their labels; returns the parts and pixels per unit."""
     plot_height = HEIGHT - TOP - BOTTOM
+    maximum = ticks[-1]
     scale = plot_height / maximum if maximum else 0.0
     parts = []
-    for i in range(ticks + 1):
-        value = maximum * i / ticks
+    for i, value in enumerate(ticks):
         y = HEIGHT - BOTTOM - value * scale
         dash = "" if i == 0 else ' stroke-dasharray="3 3"'
         parts.append(
@@ -148,22 +148,25 @@ def _x_labels(points: Sequence[WeekPoint], slot: float) -> list[str]:
     return parts
 
 
-def _nice_max(value: int) -> int:
-    if value <= 4:
-        return 4
-    magnitude = 10 ** (len(str(value)) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        top = int(step * magnitude)
-        if top >= value:
-            return top
-    return value
+def nice_ticks(value: int, *, at_most: int = 5) -> list[int]:
+    """Round tick values from 0 to at least `value`: a step of 1, 2 or 5 × 10^n, and at most
+    `at_most` steps (47 → 0, 10, 20, 30, 40, 50; never 12.5, 25, 37.5)."""
+    value = max(value, 4)  # an empty chart still gets a readable 0-4 scale
+    magnitude = 1
+    while True:
+        for base in (1, 2, 5):
+            step = base * magnitude
+            if step * at_most >= value:
+                top = -(-value // step) * step  # the first multiple of `step` at or above
+                return list(range(0, top + 1, step))
+        magnitude *= 10
 
 
 def volume_svg(points: Sequence[WeekPoint], *, title: str, desc: str, id_prefix: str) -> Markup:
     """Bars: submissions per week."""
     head, tail = _frame(title, desc, id_prefix)
-    maximum = _nice_max(max((p.count for p in points), default=0))
-    parts, scale = _y_axis(maximum, 4, lambda v: f"{v:,.0f}".replace(",", "\u202f"))
+    ticks = nice_ticks(max((p.count for p in points), default=0))
+    parts, scale = _y_axis(ticks, lambda v: f"{v:,.0f}".replace(",", "\u202f"))
     slot = (WIDTH - LEFT - 4) / max(1, len(points))
     for i, point in enumerate(points):
         height = point.count * scale
@@ -183,7 +186,7 @@ def satisfaction_svg(
 ) -> Markup:
     """A line of the weekly score out of 10; weeks without submissions break the line."""
     head, tail = _frame(title, desc, id_prefix)
-    parts, scale = _y_axis(10, 5, lambda v: f"{v:.0f}")
+    parts, scale = _y_axis([0, 2, 4, 6, 8, 10], lambda v: f"{v:.0f}")
     slot = (WIDTH - LEFT - 4) / max(1, len(points))
     run: list[str] = []
     runs: list[list[str]] = [run]

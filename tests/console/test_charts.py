@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET
 
+import pytest
 from sqlmodel import Session
 
 from console.charts import (
     WeekPoint,
     describe_satisfaction,
     describe_volume,
+    nice_ticks,
     satisfaction_svg,
     volume_svg,
     weekly_points,
@@ -66,6 +68,8 @@ def test_svgs_are_accessible_images_without_inline_style() -> None:
         assert root.find(f"{SVG}title").get("id") == f"{prefix}-title"
         assert root.find(f"{SVG}desc").get("id") == f"{prefix}-desc"
         assert all("style" not in element.attrib for element in root.iter())
+        # Scales with its column (the viewBox keeps the proportions).
+        assert root.get("width") == "100%" and root.get("viewBox") == "0 0 640 240"
     volume = ET.fromstring(str(volume_svg(points, title="t", desc="d", id_prefix="v")))
     assert len(volume.findall(f"{SVG}rect")) == 10
     satisfaction = ET.fromstring(str(satisfaction_svg(points, title="t", desc="d", id_prefix="s")))
@@ -80,3 +84,26 @@ def test_text_alternatives() -> None:
     empty = [WeekPoint(dt.date(2026, 1, 5))]
     assert describe_volume(empty, french) == "Aucun retour sur la période."
     assert describe_satisfaction(empty, french) == "Aucune note sur la période."
+
+
+@pytest.mark.parametrize(
+    ("highest", "ticks"),
+    [
+        (0, [0, 1, 2, 3, 4]),
+        (7, [0, 2, 4, 6, 8]),
+        (47, [0, 10, 20, 30, 40, 50]),
+        (50, [0, 10, 20, 30, 40, 50]),
+        (51, [0, 20, 40, 60]),
+        (238, [0, 50, 100, 150, 200, 250]),
+        (9999, [0, 2000, 4000, 6000, 8000, 10000]),
+    ],
+)
+def test_y_ticks_are_round_numbers(highest, ticks) -> None:
+    assert nice_ticks(highest) == ticks
+
+
+def test_volume_axis_labels_are_round() -> None:
+    points = [WeekPoint(dt.date(2026, 1, 5) + dt.timedelta(weeks=i), good=i * 5) for i in range(11)]
+    root = ET.fromstring(str(volume_svg(points, title="t", desc="d", id_prefix="v")))
+    labels = [t.text for t in root.findall(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert labels == ["0", "10", "20", "30", "40", "50"]
