@@ -75,11 +75,18 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply migrations."""
-    from retour.migrate import upgrade
+    from retour.migrate import current_revision, upgrade
 
     with database() as engine:
+        before = current_revision(engine)
         upgrade(engine)
-    click.echo("Database is up to date.", err=True)
+        after = current_revision(engine)
+    if before == after:
+        click.echo(f"Database already up to date (revision {after}).", err=True)
+    elif before is None:
+        click.echo(f"Database created at revision {after}.", err=True)
+    else:
+        click.echo(f"Database upgraded from revision {before} to {after}.", err=True)
 
 
 @db.command("copy")

@@ -12,6 +12,8 @@ from click.testing import CliRunner, Result
 from sqlmodel import Session, func, select
 
 from retour.cli import main
+from retour.db import make_engine
+from retour.migrate import upgrade
 from retour.models import AuditEvent, Feedback, Ministry, Procedure, StaffUser
 from retour.passwords import verify_password
 from retour.settings import Settings
@@ -414,3 +416,44 @@ def test_an_unreachable_database_is_one_clear_line(
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: database error: ") and result.stderr.count("\n") == 1
     assert "Check RETOUR_DATABASE_URL" in result.stderr
+
+
+# --- db upgrade --------------------------------------------------------------------------
+
+
+def test_db_upgrade_says_whether_it_created_or_found_the_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "RETOUR_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}",
+        "RETOUR_SECRET_KEY": "k" * 40,
+    }
+    first = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert first.exit_code == 0, first.output
+    assert first.stderr.startswith("Database created at revision ")
+    second = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert second.exit_code == 0, second.output
+    assert second.stderr.startswith("Database already up to date (revision ")
+
+
+def test_db_upgrade_names_the_revisions_it_went_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(Settings(database_url=url, secret_key="k" * 40))
+    try:
+        upgrade(engine, "0001")  # a database left at the first revision
+    finally:
+        engine.dispose()
+    env = {"RETOUR_DATABASE_URL": url, "RETOUR_SECRET_KEY": "k" * 40}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("Database upgraded from revision 0001 to ")
+
+
+def test_db_upgrade_on_a_migrated_database_changes_nothing(run) -> None:
+    result = run("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "already up to date" in result.stderr and "created" not in result.stderr
