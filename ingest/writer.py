@@ -25,6 +25,7 @@ from typing import Any, Final
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
+from ingest.checkpoint import Checkpointer
 from ingest.errors import Unavailable
 from ingest.sql import ROWS_PER_STATEMENT, Dialect
 from retour.receipts import new_receipt
@@ -59,6 +60,8 @@ class Writer:
         self._dbapi: Any = engine.dialect.loaded_dbapi  # its exception classes
         self._raw: PoolProxiedConnection | None = None  # opened and used by the writer thread
         self._write_lock = _sqlite_write_lock(engine)
+        file_database = isinstance(self._write_lock, _FileLock)
+        self._checkpointer = Checkpointer(engine) if file_database else None
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retour-writer")
         self._task: asyncio.Task[None] | None = None
@@ -66,6 +69,8 @@ class Writer:
         self.batches = 0  # how many transactions; tests and the benchmark read it
 
     async def start(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.start()
         self._task = asyncio.create_task(self._run(), name="retour-writer")
 
     async def stop(self) -> None:
@@ -76,6 +81,8 @@ class Writer:
             await self._task
         self._executor.submit(self._release_connection).result()
         self._executor.shutdown(wait=True)
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self._write_lock.close()
 
     async def add_feedback(self, row: dict[str, Any]) -> tuple[int, str]:
@@ -169,12 +176,15 @@ class Writer:
         """The DBAPI connection the writer thread keeps (with retour.db's PRAGMAs applied)."""
         if self._raw is None:
             self._raw = self._engine.raw_connection()
+            if self._checkpointer is not None:
+                # Checkpoints are the checkpointer thread's job, never a commit's.
+                self._raw.cursor().execute("PRAGMA wal_autocheckpoint=0")
         return self._raw.driver_connection
 
     def _release_connection(self) -> None:
         if self._raw is not None:
             raw, self._raw = self._raw, None
-            raw.close()  # back to the pool, which engine.dispose() closes
+            raw.invalidate()  # closed, not pooled: other users keep SQLite's autocheckpoint
 
     def _drop_connection(self) -> None:
         if self._raw is not None:
