@@ -23,6 +23,7 @@ MAX_URL: Final = 2000
 MAX_ORIGIN: Final = 300
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _SPACE: Final = re.compile(r"\s")
+NARROW_NBSP: Final = "\u202f"
 _SEP_LINE: Final = re.compile(r"^sep=([,;\t])\r?(?:\n|$)", re.IGNORECASE)
 
 
@@ -37,10 +38,12 @@ class RowError:
 
     def message(self, locale: str = "en") -> str:
         french, english = MESSAGES[self.code]
-        text = (english if locale == "en" else french).format(**self.values)
-        line, row = ("line", "row") if locale == "en" else ("ligne", "rangée")
+        if locale == "en":
+            text, line, row, colon = english, "line", "row", ": "
+        else:  # French typography: a narrow no-break space before the colon
+            text, line, row, colon = french, "ligne", "rangée", f"{NARROW_NBSP}: "
         where = f"{line} {self.line}" + (f" ({row} {self.row})" if self.row != self.line else "")
-        return f"{where}: {text}"
+        return where + colon + text.format(**self.values)
 
     def __str__(self) -> str:
         return self.message("en")
