@@ -73,6 +73,10 @@ def _ministries(session: Session, actor: CurrentUser) -> list[Ministry]:
     return sorted(session.exec(query).all(), key=lambda m: french_key(m.name))
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -153,6 +157,8 @@ async def user_new(request: Request) -> Response:
         ministry_id = None
     context["values"] = {"email": email, "role": role, "ministry_id": ministry_id}
     errors: list[str] = []
+    if not email:
+        errors.append(_("Indiquez l’adresse électronique du compte."))
     if role not in assignable_roles(user):
         errors.append(_("Choisissez un rôle dans la liste."))
     if ministry_id is not None and not is_admin(user):
@@ -164,7 +170,8 @@ async def user_new(request: Request) -> Response:
         try:
             created = await run_db(request, _create, user, email, password, role, ministry_id)
         except AccountError as exc:
-            errors.append(exc.message("en" if locale_of(request) == "en" else "fr"))
+            # Shared with the CLI, which prints it after "Error: ": here it stands alone.
+            errors.append(_sentence(exc.message("en" if locale_of(request) == "en" else "fr")))
     if errors:
         context["errors"] = errors
         return render(request, "users/new.html", context, status_code=400)

@@ -90,11 +90,15 @@ def test_ministry_admin_cannot_create_an_admin_nor_for_another_ministry(
 def test_bad_account_input_is_explained(client_for, session):
     manager = client_for("ministry_admin")
     bad_email = manager.submit("/console/users/new", {"email": "pas-une-adresse", "role": "agent"})
-    assert bad_email.status_code == 400 and "adresse électronique invalide" in bad_email.text
+    assert bad_email.status_code == 400 and "Adresse électronique invalide" in bad_email.text
     short = manager.submit(
         "/console/users/new", {"email": "a@b.gouv.fr", "role": "agent", "password": "court"}
     )
-    assert short.status_code == 400 and "12 caractères" in short.text
+    assert short.status_code == 400
+    # A sentence of its own: a capital first, a full stop last.
+    assert "<li>Le mot de passe doit compter au moins 12 caractères.</li>" in short.text
+    empty = manager.submit("/console/users/new", {"email": " ", "role": "agent"})
+    assert empty.status_code == 400 and "Indiquez l’adresse électronique du compte." in empty.text
     duplicate = manager.submit("/console/users/new", {"email": manager.user.email, "role": "agent"})
     assert duplicate.status_code == 400 and "existe déjà" in duplicate.text
 
