@@ -200,3 +200,24 @@ def test_buttons_with_an_icon_show_their_text(page, live, staff, path, label):
     )
     box = button.bounding_box()
     assert box is not None and box["width"] > text_width > 20
+
+
+@pytest.mark.parametrize(
+    ("path", "submit"),
+    [
+        ("/console/procedures/new", "Créer la démarche"),
+        ("/console/users/new", "Créer le compte"),
+        ("/console/procedures/import", "Importer"),
+    ],
+)
+def test_empty_forms_get_the_servers_dsfr_errors_not_browser_bubbles(
+    page, live, staff, path, submit
+):
+    # `novalidate`: the browser lets the form through and the page explains, in its language.
+    sign_in(page, live, staff["manager"].email)
+    page.goto(f"{live}{path}")
+    with page.expect_navigation():
+        page.click(f"button[type=submit]:has-text('{submit}')")
+    alert = page.locator(".fr-alert--error[role=alert]")
+    assert alert.is_visible()
+    assert "Le formulaire contient des erreurs" in alert.inner_text()
