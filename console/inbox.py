@@ -227,6 +227,15 @@ def row_text(_: Any) -> dict[str, Any]:
         "unregistered": _("Origine non enregistrée"),
         "pii": _("Données personnelles masquées"),
         "honeypot": _("Piège à robots"),
+        # Column names again, shown before each cell when rows are stacked on small screens.
+        "col": {
+            "received": _("Reçu le"),
+            "procedure": _("Démarche"),
+            "rating_kind": _("Note et type"),
+            "comment": _("Commentaire"),
+            "status": _("Statut"),
+            "assignee": _("Attribué à"),
+        },
         "rating": {k: _(v) for k, v in RATING_LABELS.items()},
         "kind": {k: _(v) for k, v in KIND_LABELS.items()},
         "status": {k: _(v) for k, v in STATUS_LABELS.items()},

@@ -192,3 +192,19 @@ def test_counts_follow_changes_made_here(client_for, session, procedure) -> None
     assert "Nouveau (0)" in html and "En cours (1)" in html
     agent.submit("/console/bulk", {"ids": [feedback.id], "action": "spam"})
     assert "Indésirable (1)" in agent.get("/console/").text
+
+
+def test_table_markup_is_readable_at_every_width(client_for, session, procedure) -> None:
+    make_feedback(session, procedure=procedure, satisfaction=1, kind="complaint")
+    html = unescape(client_for("agent").get("/console/").text)
+    # QA #1: a fixed layout without widths cut words in the middle; the layout is automatic,
+    # cells wrap between words, and the scrolling container is focusable and named.
+    assert "fr-table--layout-fixed" not in html
+    assert '<div class="fr-table fr-table--multiline fr-table--no-caption retour-inbox">' in html
+    assert ('<div class="fr-table__container" tabindex="0" role="region" '
+            'aria-labelledby="liste-titre">') in html
+    # Each cell carries its column name, shown above it when rows become cards (< 48em).
+    for label in ("Reçu le", "Démarche", "Note et type", "Commentaire", "Statut", "Attribué à"):
+        assert f'data-label="{label}"' in html, label
+    assert 'class="retour-col-comment">Commentaire</th>' in html
+    assert "Mal<br><span class=\"fr-text--sm\">Réclamation</span>" in html
