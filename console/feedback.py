@@ -138,19 +138,26 @@ def load_view(session: Session, *, user: CurrentUser, ident: int) -> FeedbackVie
     )
 
 
+# Messages about the status are shown in the status section, where the redirect brings the
+# focus back (`#statut`), rather than at the top of the page 11 Tabs away.
+STATUS_MESSAGES: Final = frozenset({"statut", "transition_refused", "unknown_status"})
+
+
 def _message(request: Request) -> dict[str, str] | None:
     _ = translate_for(request)
     done, error = request.query_params.get("fait"), request.query_params.get("erreur")
     if done in DONE:
-        return {"type": "success", "text": _(DONE[done])}
+        return {"type": "success", "text": _(DONE[done]), "code": done}
     if error in ERRORS:
-        return {"type": "error", "text": _(ERRORS[error])}
+        return {"type": "error", "text": _(ERRORS[error]), "code": error}
     return None
 
 
 async def feedback_page(request: Request) -> Response:
     user = require_user(request)
     view = await run_db(request, load_view, user=user, ident=feedback_id(request))
+    message = _message(request)
+    in_status = message is not None and message["code"] in STATUS_MESSAGES
     context: dict[str, Any] = {
         **LABELS,
         "nav": "inbox",
@@ -159,7 +166,8 @@ async def feedback_page(request: Request) -> Response:
         "page_link": safe_link(view.feedback.page_url),
         "transitions": triage.allowed_transitions(view.feedback),
         "editable": can_triage(user),
-        "flash": _message(request),
+        "flash": None if in_status else message,
+        "status_flash": message if in_status else None,
     }
     return render(request, "feedback.html", context)
 
@@ -167,13 +175,17 @@ async def feedback_page(request: Request) -> Response:
 # --- Actions ---------------------------------------------------------------------------------
 
 
-def _redirect(ident: int, *, done: str | None = None, error: str | None = None) -> Response:
+def _redirect(
+    ident: int, *, done: str | None = None, error: str | None = None, anchor: str = ""
+) -> Response:
     query = f"?fait={done}" if done else f"?erreur={error}" if error else ""
-    return RedirectResponse(f"/console/feedback/{ident}{query}", status_code=303)
+    fragment = f"#{anchor}" if anchor else ""
+    return RedirectResponse(f"/console/feedback/{ident}{query}{fragment}", status_code=303)
 
 
-async def _act(request: Request, done: str, change: Any) -> Response:
-    """Run `change(session, feedback, user, form)` on a visible submission, then go back."""
+async def _act(request: Request, done: str, change: Any, *, anchor: str = "") -> Response:
+    """Run `change(session, feedback, user, form)` on a visible submission, then go back
+    (to `#anchor`, the section the form was in, when given)."""
     user = require_user(request)
     ident = feedback_id(request)
     form = await request.form()
@@ -189,8 +201,8 @@ async def _act(request: Request, done: str, change: Any) -> Response:
     except triage.NotVisible as error:
         raise HTTPException(404) from error
     except triage.TriageError as error:
-        return _redirect(ident, error=error.code)
-    return _redirect(ident, done=done)
+        return _redirect(ident, error=error.code, anchor=anchor)
+    return _redirect(ident, done=done, anchor=anchor)
 
 
 def _field(form: Any, name: str, limit: int = 20_000) -> str:
@@ -201,7 +213,9 @@ async def change_status(request: Request) -> Response:
     def change(session: Session, feedback: Feedback, user: CurrentUser, form: Any) -> None:
         triage.change_status(session, feedback=feedback, actor=user, to=_field(form, "to", 20))
 
-    return await _act(request, "statut", change)
+    # Back to the status section: its heading (tabindex="-1") takes the focus, so a keyboard
+    # user is next to the buttons again and hears the result (its aria-describedby).
+    return await _act(request, "statut", change, anchor="statut")
 
 
 async def assign(request: Request) -> Response:

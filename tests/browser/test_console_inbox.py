@@ -103,9 +103,21 @@ def test_triage_with_the_keyboard(browser, live, world, session) -> None:
         press_until_focused(page, "form[action$='/status'] button")
         assert page.evaluate("document.activeElement.textContent.trim()") == "Prendre en compte"
         page.keyboard.press("Enter")
-        page.wait_for_url("**?fait=statut")
+        page.wait_for_url("**?fait=statut#statut")
         assert "Le statut est modifié." in page.locator("[role=status]").inner_text()
         assert "pris en compte" in page.locator("h1").inner_text().lower()
+        # The focus is back on the status section's heading, which is described by the
+        # result; one Tab reaches the status buttons again (QA #10: it was 11 from the top).
+        assert page.evaluate("document.activeElement.id") == "statut"
+        described = page.evaluate(
+            "document.getElementById("
+            "document.activeElement.getAttribute('aria-describedby')).textContent.trim()"
+        )
+        assert described == "Le statut est modifié."
+        page.keyboard.press("Tab")
+        assert page.evaluate(
+            "document.activeElement.closest(\"form[action$='/status']\") !== null"
+        )
 
         # A public answer, typed and sent with the keyboard.
         press_until_focused(page, "#answer")

@@ -71,10 +71,15 @@ def test_status_changes_follow_the_workflow(client_for, session, feedback) -> No
     agent = client_for("agent")
     response = agent.submit(f"/console/feedback/{feedback.id}/status", {"to": "resolved"})
     assert response.status_code == 303
-    assert response.headers["location"] == f"/console/feedback/{feedback.id}?fait=statut"
-    assert "Le statut est modifié." in agent.get(response.headers["location"]).text
+    # Back to the status section (its heading takes the focus), the result shown there.
+    assert response.headers["location"] == f"/console/feedback/{feedback.id}?fait=statut#statut"
+    html = agent.get(response.headers["location"]).text
+    assert '<h2 class="fr-h4" id="statut" tabindex="-1" aria-describedby="statut-message">' in html
+    assert html.count("Le statut est modifié.") == 1
+    message = html.index('id="statut-message"')
+    assert html.index('id="statut"') < message < html.index("Le statut est modifié.")
     refused = agent.submit(f"/console/feedback/{feedback.id}/status", {"to": "acknowledged"})
-    assert refused.headers["location"].endswith("erreur=transition_refused")
+    assert refused.headers["location"].endswith("erreur=transition_refused#statut")
     assert "n'est pas permis" in unescape(agent.get(refused.headers["location"]).text)
     session.rollback()  # a fresh snapshot: the app wrote meanwhile
     stored = session.get(Feedback, feedback.id)
