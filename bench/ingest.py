@@ -270,6 +270,7 @@ def main() -> None:
         ("ingest, 2 workers", ["ingest.app:create_app", "--factory"], 2),
     ]
     results: list[Result] = []
+    load_before = os.getloadavg()
     try:
         for name, target, workers in runs:
             before = count_rows(url)
@@ -291,7 +292,11 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+    load_after = os.getloadavg()
     print(f"\n{args.connections} connections, {args.duration} s each, wrk -t{args.threads}")
+    # Other work on the machine distorts requests/s far more than CPU per request.
+    before, after = (" ".join(f"{x:.1f}" for x in load) for load in (load_before, load_after))
+    print(f"load average (1, 5, 15 min): {before} before, {after} after")
     print(f"{'':28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'CPU us/req':>12}")
     for result in results:
         print(
