@@ -47,6 +47,11 @@ TOKEN_MAX_LENGTH: Final = 512
 # Deliberately loose: the address is only used to write back; a typo is the citizen's to fix.
 _EMAIL_RE: Final = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]{2,}$")
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+# A UUID already in the canonical form `str(uuid.UUID(...))` gives (what the widget sends):
+# it is returned as it is, without building a UUID object (5 us of the request).
+_CANONICAL_UUID_RE: Final = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,8 @@ def _client_id(value: Any) -> str:
         raise FieldError("L'identifiant client manque.", field="client_id", code="required")
     if not isinstance(value, str) or len(value) > 45:
         raise FieldError("L'identifiant client doit être un UUID.", field="client_id")
+    if _CANONICAL_UUID_RE.fullmatch(value):
+        return value
     try:
         # Canonical form, so that the same UUID written differently is still one submission.
         return str(uuid.UUID(value))
