@@ -24,7 +24,7 @@ from console.database import run_db, settings_of
 from console.labels import LABELS
 from console.scope import CurrentUser, can_triage, ensure_same_ministry, require
 from console.templating import render, translate_for
-from retour import triage
+from retour import answer_mail, triage
 from retour.mailer import MailNotConfigured, send_mail
 from retour.models import (
     Feedback,
@@ -267,16 +267,16 @@ async def email_answer(request: Request) -> Response:
     ident = feedback_id(request)
     settings = settings_of(request)
 
-    def prepare(session: Session) -> triage.AnswerEmail:
+    def prepare(session: Session) -> answer_mail.AnswerEmail:
         feedback = load_visible(session, user, ident)
         require(can_triage, user)
-        return triage.answer_email(
+        return answer_mail.answer_email(
             session, feedback=feedback, actor=user, public_url=settings.public_url
         )
 
     def record(session: Session) -> None:
         feedback = load_visible(session, user, ident)
-        triage.record_answer_emailed(session, feedback=feedback, actor=user)
+        answer_mail.record_answer_emailed(session, feedback=feedback, actor=user)
 
     try:
         email = await run_db(request, prepare)

@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from retour import triage
+from retour import answer_mail, triage
 from retour.models import STATUS_TRANSITIONS, STATUSES, AuditEvent, Feedback
 from tests.factories import make_feedback, make_ministry, make_procedure, make_user
 
@@ -153,7 +153,7 @@ def test_public_answer_create_edit_and_email_text(session, world) -> None:
     )
     actor = world["agent"]
     with pytest.raises(triage.TriageError) as error:
-        triage.answer_email(session, feedback=feedback, actor=actor, public_url="https://x")
+        answer_mail.answer_email(session, feedback=feedback, actor=actor, public_url="https://x")
     assert error.value.code == "no_answer"
     answer = triage.save_answer(session, feedback=feedback, actor=actor, body="Corrigé, merci.")
     assert answer.procedure_id == feedback.procedure_id
@@ -163,14 +163,14 @@ def test_public_answer_create_edit_and_email_text(session, world) -> None:
     triage.save_answer(session, feedback=feedback, actor=actor, body="Corrigé le 3 mars.")
     session.commit()
     assert triage.answer_of(session, feedback.id).body == "Corrigé le 3 mars."
-    email = triage.answer_email(
+    email = answer_mail.answer_email(
         session, feedback=feedback, actor=actor, public_url="https://retour.example/"
     )
     assert email.to == "citoyen@example.org"
     assert world["procedure"].title in email.subject
     assert "Corrigé le 3 mars." in email.body
     assert f"https://retour.example/suivi/{feedback.receipt}" in email.body
-    triage.record_answer_emailed(session, feedback=feedback, actor=actor)
+    answer_mail.record_answer_emailed(session, feedback=feedback, actor=actor)
     session.commit()
     assert triage.answer_of(session, feedback.id).emailed_at is not None
     actions = [e.action for e in events(session, feedback)]
@@ -182,7 +182,7 @@ def test_answer_email_needs_an_address(session, world) -> None:
     feedback = make_feedback(session, procedure=world["procedure"], contact_email=None)
     triage.save_answer(session, feedback=feedback, actor=world["agent"], body="Merci")
     with pytest.raises(triage.TriageError) as error:
-        triage.answer_email(session, feedback=feedback, actor=world["agent"], public_url="x")
+        answer_mail.answer_email(session, feedback=feedback, actor=world["agent"], public_url="x")
     assert error.value.code == "no_email"
 
 
@@ -191,7 +191,9 @@ def test_english_citizen_gets_english_email(session, world) -> None:
         session, procedure=world["procedure"], contact_email="a@example.org", locale="en"
     )
     triage.save_answer(session, feedback=feedback, actor=world["agent"], body="Fixed")
-    email = triage.answer_email(session, feedback=feedback, actor=world["agent"], public_url="x")
+    email = answer_mail.answer_email(
+        session, feedback=feedback, actor=world["agent"], public_url="x"
+    )
     assert email.subject.startswith("Answer to your feedback")
 
 
@@ -278,7 +280,7 @@ def test_emailing_the_answer_erases_the_address_at_once(session, world) -> None:
     )
     actor = world["agent"]
     triage.save_answer(session, feedback=feedback, actor=actor, body="Corrigé.")
-    triage.record_answer_emailed(session, feedback=feedback, actor=actor)
+    answer_mail.record_answer_emailed(session, feedback=feedback, actor=actor)
     session.commit()
     session.expire_all()
     assert session.get(Feedback, feedback.id).contact_email is None
@@ -288,7 +290,8 @@ def test_emailing_the_answer_erases_the_address_at_once(session, world) -> None:
     assert json.loads(purge.detail) == {"reason": "answer_emailed"}
     assert "citoyen@example.org" not in " ".join(e.detail for e in events(session, feedback))
     # Sending a second time (the address is already gone) records no second erasure.
-    triage.record_answer_emailed(session, feedback=session.get(Feedback, feedback.id), actor=actor)
+    again = session.get(Feedback, feedback.id)
+    answer_mail.record_answer_emailed(session, feedback=again, actor=actor)
     session.commit()
     actions = [e.action for e in events(session, feedback)]
     assert actions.count("contact_email_purged") == 1
