@@ -32,6 +32,8 @@ log = logging.getLogger("retour.ingest")
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # A beacon is sent on every page view: allow many more of them than of submissions.
 IMPRESSIONS_FACTOR: Final = 10
+SWEEP_INTERVAL: Final = 1.0  # seconds between two sweeps of the memory storage's expired keys
+_LIBRARY_SWEEP: Final = "_MemoryStorage__schedule_expiry"  # MemoryStorage's private method
 
 
 class RateLimits:
@@ -45,7 +47,7 @@ class RateLimits:
                 connection_pool=self._pool,  # type: ignore[arg-type]  # typed too narrowly upstream
             )
         else:
-            self.storage = MemoryStorage()
+            self.storage = _SweptMemoryStorage()
         self._limiter = FixedWindowRateLimiter(self.storage)
         self._prefix = settings.redis_prefix
         self._per_client = parse(settings.rate_limit)
@@ -110,6 +112,37 @@ class RateLimits:
         except ValueError:
             return False
         return any(ip in network for network in self._trusted)
+
+
+class _SweptMemoryStorage(MemoryStorage):
+    """`limits`' memory storage, with its sweep of expired keys at most once a second.
+
+    The library's `incr` starts a task that walks every key after each increment (as soon
+    as the previous walk finished): with 10,000 client addresses seen in the last minute a
+    hit cost 1.4 ms, against 14 us with one key (measured, in-process). Here an expired
+    counter is still reset when its own key is hit, exactly as the library's `get` does,
+    so counts and windows are the same; only the freeing of other keys' memory waits up to
+    a second. No `await` between reading and writing a counter: no lock needed.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next_sweep = 0.0
+
+    async def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        if self.expirations.get(key, 0) <= now:
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+            self.locks.pop(key, None)
+        if now >= self._next_sweep:
+            self._next_sweep = now + SWEEP_INTERVAL
+            await getattr(self, _LIBRARY_SWEEP)()
+        count = self.storage[key] + amount
+        self.storage[key] = count
+        if count == amount:
+            self.expirations[key] = now + expiry
+        return count
 
 
 async def check_submission_limits(request: Request, procedure_id: str) -> None:
