@@ -1,4 +1,4 @@
-"""Periodic work of the console process: summary refresh and email alerts.
+"""Periodic work of the console process: summary refresh, email alerts, contact-email purge.
 
     async with public_tasks(engine, settings):   # in the console lifespan
         yield state
@@ -8,6 +8,9 @@ summary tables and sends the alerts that are due (`retour.alerts.dispatch`); bot
 with several processes. Without SMTP nothing runs here: public pages keep their figures fresh
 themselves (`retour.stats.refresh_if_stale`), so a console without email writes nothing in the
 background.
+
+Contact emails past their retention are erased every hour (`retour.retention`), starting a
+few minutes after start-up so that a restart loop does not turn into a purge loop.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from retour.alerts import dispatch
+from retour.retention import run_purge_periodically
 from retour.settings import Settings
 from retour.stats import refresh
 
 log = logging.getLogger("retour.console")
 
 ALERT_EVERY: Final = 60.0
+PURGE_FIRST_DELAY: Final = 300.0
 
 
 async def _loop(engine: Engine, settings: Settings, every: float) -> None:
@@ -42,15 +47,23 @@ async def _loop(engine: Engine, settings: Settings, every: float) -> None:
             log.exception("periodic refresh or alerts failed")
 
 
+async def _purge_later(engine: Engine, settings: Settings) -> None:
+    await asyncio.sleep(PURGE_FIRST_DELAY)
+    await run_purge_periodically(engine, settings)
+
+
 @contextlib.asynccontextmanager
 async def public_tasks(
     engine: Engine, settings: Settings, *, every: float = ALERT_EVERY
 ) -> AsyncIterator[None]:
-    task = asyncio.create_task(_loop(engine, settings, every)) if settings.smtp_host else None
+    tasks = [asyncio.create_task(_purge_later(engine, settings))]
+    if settings.smtp_host:
+        tasks.append(asyncio.create_task(_loop(engine, settings, every)))
     try:
         yield
     finally:
-        if task is not None:
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
