@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Two processes: the suite is mostly waiting on databases, servers and the browser.
+PYTEST_ARGS ?= -n 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint assets chromium clean
@@ -36,7 +38,7 @@ run: $(VENV)/.installed assets
 test: $(VENV)/.installed-test assets chromium
 	$(BIN)/ruff check retour ingest console tests bench scripts
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check retour ingest console tests bench scripts
