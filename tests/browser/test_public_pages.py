@@ -87,6 +87,11 @@ def test_coverage_page_has_no_wcag_violation(browser, live, known) -> None:
         page.keyboard.press("Enter")
         page.wait_for_url(f"{live}/console/coverage")
         assert page.locator("h1").inner_text() == "Couverture du déploiement"
+        # At 1280 px (Playwright's default width) every table fits: no column off-screen.
+        overflows = page.locator(".fr-table__container").evaluate_all(
+            "els => els.map(el => el.scrollWidth - el.clientWidth)"
+        )
+        assert overflows and max(overflows) <= 1, overflows
         assert axe_violations(page) == []
     finally:
         context.close()
@@ -128,5 +133,28 @@ def test_no_csp_violation_on_the_dashboard(browser, live, known) -> None:
         page.goto(live + f"/procedures/{known.passport.id}")
         page.wait_for_load_state("networkidle")
         assert [e for e in errors if "Content Security Policy" in e] == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_wide_tables_fit_the_screen(browser, live, known, tmp_path, width) -> None:
+    # DSFR cells do not wrap by default: at desktop width every indicator of the dashboard must
+    # be visible without scrolling the table; on a phone the table may scroll, but it stays a
+    # focusable region and axe finds nothing.
+    context = browser.new_context(
+        locale="fr-FR", bypass_csp=True, viewport={"width": width, "height": 900}
+    )
+    page = context.new_page()
+    try:
+        for path in ("/", "/?lang=en"):
+            page.goto(live + path)
+            for table in ("#demarches", "#boucle"):
+                container = page.locator(f".fr-table__container:has({table})")
+                overflow = container.evaluate("el => el.scrollWidth - el.clientWidth")
+                if width == 1280:
+                    assert overflow <= 1, (path, table, overflow)
+            page.screenshot(path=str(tmp_path / f"dashboard-{width}.png"), full_page=True)
+            assert axe_violations(page) == []
     finally:
         context.close()
