@@ -19,6 +19,7 @@ from starlette.routing import Route
 from console.database import run_db
 from console.formatting import Formats
 from console.templating import locale_of, render
+from retour.i18n import LOCALES
 from retour.models import Feedback, Procedure, PublicAnswer
 from retour.receipts import normalize_receipt
 
@@ -70,7 +71,10 @@ async def suivi_form(request: Request) -> Response:
     typed = request.query_params.get("numero", "")
     receipt = normalize_receipt(typed) if typed else None
     if receipt:
-        return RedirectResponse(f"/suivi/{receipt}", status_code=303)
+        # The asked language travels with the redirect: citizen pages set no cookie.
+        asked = request.query_params.get("lang")
+        suffix = f"?lang={asked}" if asked in LOCALES else ""
+        return RedirectResponse(f"/suivi/{receipt}{suffix}", status_code=303)
     return render(
         request,
         "public/suivi_form.html",

@@ -13,6 +13,8 @@ Every template receives, besides the given context:
 - `_("Texte français {n}", n=3)`: French source text translated through
   `console/locales/en.json` when the locale is English; `locale` ("fr" or "en");
 - `lang_url("en")`: the current URL in another language (for the language switch);
+- `lang_link("/open-data")`: an internal link that keeps the page's language. Citizen pages set
+  no cookie, so in English every link carries `lang=en`; console pages (cookie) are unchanged;
 - `static_url("js/x.js")`: `/static/js/x.js`;
 - `can_triage(user)`, `can_manage_procedures(user)`, `can_manage_users(user)`,
   `is_admin(user)` from `console.scope`;
@@ -106,7 +108,16 @@ def base_context(request: Request) -> dict[str, Any]:
         "_": translator(locale, [LOCALES_DIR]),
         "locale": locale,
         "lang_url": lambda target: _relative(request, target),
+        "lang_link": lambda url: _keep_language(request, locale, str(url)),
     }
+
+
+def _keep_language(request: Request, locale: str, url: str) -> str:
+    if locale == "fr" or is_console_path(request.url.path) or "lang=" in url:
+        return url
+    path, hash_sign, fragment = url.partition("#")
+    separator = "&" if "?" in path else "?"
+    return f"{path}{separator}lang={locale}{hash_sign}{fragment}"
 
 
 def _relative(request: Request, locale: str) -> str:

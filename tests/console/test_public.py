@@ -127,3 +127,40 @@ def test_escapes_hostile_titles(client_for, session, engine) -> None:
     html = client_for(None).get("/").text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_english_survives_every_internal_link(client_for, known) -> None:
+    # A French browser asks for English once; citizen pages set no cookie, so every internal
+    # link (sort headers, navigation, footer, breadcrumb, downloads) must carry the language.
+    from urllib.parse import urljoin
+
+    client = client_for(None)
+    client.headers["accept-language"] = "fr-FR,fr;q=0.9"
+    starts = [
+        "/?lang=en",
+        f"/procedures/{known.passport.id}?lang=en",
+        f"/suivi/{known.receipt}?lang=en",
+        "/suivi?lang=en",
+        "/open-data?lang=en",
+        "/accessibilite?lang=en",
+    ]
+    followed = 0
+    for start in starts:
+        page = client.get(start)
+        assert page.status_code == 200, start
+        for href in re.findall(r'href="([^"]+)"', page.text):
+            href = href.replace("&amp;", "&")
+            if href.startswith(("http", "mailto:", "#", "/static/")) or "lang=fr" in href:
+                continue
+            assert "lang=en" in href, (start, href)
+            target = urljoin("http://testserver" + start, href)
+            response = client.get(target)
+            assert response.status_code == 200, (start, href)
+            if response.headers["content-type"].startswith("text/html"):
+                assert '<html lang="en"' in response.text, (start, href)
+            followed += 1
+    assert followed > 20
+    # The tracking form keeps English through its redirect too.
+    redirect = client.get(f"/suivi?numero={known.receipt}&lang=en")
+    assert redirect.status_code == 303
+    assert redirect.headers["location"].endswith("?lang=en")
