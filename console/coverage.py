@@ -6,6 +6,7 @@ visitors are sent to the sign-in page.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlmodel import Session
@@ -18,6 +19,7 @@ from console.charts import WeekPoint, volume_svg
 from console.database import run_db, settings_of
 from console.formatting import Formats
 from console.templating import locale_of, render, translate_for
+from retour.collation import french_key
 from retour.coverage import FUNNEL_DAYS, TREND_WEEKS, Coverage, coverage
 from retour.figures import procedure_figures
 from retour.models import utcnow
@@ -28,7 +30,15 @@ def _load(session: Session, *, min_count: int) -> Coverage:
     connection = fresh_connection(session)
     now = utcnow()
     figures = procedure_figures(connection, min_count=min_count, now=now)
-    return coverage(connection, figures, today=now.date())
+    found = coverage(connection, figures, today=now.date())
+    # French order (accents and case do not count), not the database's byte order.
+    return dataclasses.replace(
+        found,
+        ministries=sorted(found.ministries, key=lambda g: french_key(g.name)),
+        not_live=sorted(
+            found.not_live, key=lambda f: (french_key(f.ministry_name), french_key(f.title))
+        ),
+    )
 
 
 async def coverage_page(request: Request) -> Response:

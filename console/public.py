@@ -23,6 +23,7 @@ from console.charts import WeekPoint, describe_volume, volume_svg
 from console.database import run_db, settings_of
 from console.formatting import Formats
 from console.templating import locale_of, render, translate_for
+from retour.collation import french_key
 from retour.figures import (
     ProcedureFigures,
     by_ministry,
@@ -133,12 +134,12 @@ def sort_figures(figures: list[ProcedureFigures], sort: str, order: str) -> list
     attribute = SORTS[sort]
     present = [f for f in figures if getattr(f, attribute) is not None]
     missing = [f for f in figures if getattr(f, attribute) is None]
-    present.sort(key=lambda f: f.title.casefold())
+    present.sort(key=lambda f: french_key(f.title))
     if attribute in ("title", "ministry_name"):
-        present.sort(key=lambda f: str(getattr(f, attribute)).casefold(), reverse=order == "desc")
+        present.sort(key=lambda f: french_key(getattr(f, attribute)), reverse=order == "desc")
     else:
         present.sort(key=lambda f: getattr(f, attribute), reverse=order == "desc")
-    return present + sorted(missing, key=lambda f: f.title.casefold())
+    return present + sorted(missing, key=lambda f: french_key(f.title))
 
 
 def _load_dashboard(
@@ -152,7 +153,9 @@ async def dashboard(request: Request) -> Response:
     settings = settings_of(request)
     query = DashboardQuery.from_request(request)
     figures, medians = await run_db(request, _load_dashboard, min_count=settings.public_min_count)
-    ministries = sorted({(f.ministry_slug, f.ministry_name) for f in figures}, key=lambda m: m[1])
+    ministries = sorted(
+        {(f.ministry_slug, f.ministry_name) for f in figures}, key=lambda m: french_key(m[1])
+    )
     selected = sort_figures([f for f in figures if _matches(f, query)], query.sort, query.order)
     pages = max(1, math.ceil(len(selected) / PAGE_SIZE))
     page = min(query.page, pages)
@@ -169,7 +172,7 @@ async def dashboard(request: Request) -> Response:
             "pages": pages,
             "ministries": ministries,
             "overall": group_figures("all", "", figures, medians.get(0)),
-            "loop_rows": by_ministry(figures, medians),
+            "loop_rows": sorted(by_ministry(figures, medians), key=lambda g: french_key(g.name)),
             "min_count": settings.public_min_count,
             "sorts": SORTS,
         },

@@ -100,3 +100,18 @@ def test_funnel_and_masked_personal_data(client_for, known) -> None:
     assert passport[2:] == ["10", "4", "40\u202f%", "6", "150\u202f%", "1", "1"]
     allowance = cells(html, "entonnoir", "Allocation logement")
     assert allowance[2:4] == ["11", "0"]
+
+
+def test_ministries_in_french_order(client_for, known, session, engine) -> None:
+    from tests.factories import make_ministry, make_procedure
+
+    economy = make_ministry(session, slug="economie", name="Ministère de l’Économie")
+    make_procedure(session, ministry_id=economy.id, title="Douane")
+    session.commit()
+    refresh(engine)
+    html = client_for("admin").get("/console/coverage").text
+    for table_id in ("boucle", "sans-bouton"):
+        table = html[html.index(f'id="{table_id}"') :].split("</table>")[0]
+        assert table.index("l’Économie") < table.index("Solidarités"), table_id
+    loop = html[html.index('id="boucle"') :].split("</table>")[0]
+    assert loop.index("l’Économie") < loop.index("l’Intérieur")

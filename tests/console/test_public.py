@@ -164,3 +164,25 @@ def test_english_survives_every_internal_link(client_for, known) -> None:
     redirect = client.get(f"/suivi?numero={known.receipt}&lang=en")
     assert redirect.status_code == 303
     assert redirect.headers["location"].endswith("?lang=en")
+
+
+def test_ministries_and_procedures_in_french_order(client_for, session, engine) -> None:
+    # Byte order would put "l’Économie" after "l’Intérieur" and "éducation" after "visa".
+    from tests.factories import make_ministry, make_procedure
+
+    load_known(session)
+    economy = make_ministry(session, slug="economie", name="Ministère de l’Économie")
+    make_procedure(session, ministry_id=economy.id, title="Éducation financière")
+    make_procedure(session, ministry_id=economy.id, title="visa export")
+    session.commit()
+    refresh(engine)
+    html = client_for(None).get("/").text
+    select = html[html.index('id="filtre-ministere"') :]
+    assert select.index("l’Économie") < select.index("l’Intérieur") < select.index("Solidarités")
+    table = html[html.index('id="demarches"') : html.index('id="boucle"')]
+    assert table.index("l’Économie") < table.index("l’Intérieur")
+    assert table.index("Éducation financière") < table.index("visa export")
+    loop = html[html.index('id="boucle"') :]
+    assert loop.index("l’Économie") < loop.index("l’Intérieur")
+    by_title = client_for(None).get("/?sort=title").text
+    assert by_title.index("Éducation financière") < by_title.index("visa export")
