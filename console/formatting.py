@@ -54,15 +54,18 @@ class Formats:
         return f"{percent}{NBSP}%" if self.fr else f"{percent}%"
 
     def duration(self, seconds: float | None) -> str:
-        """Minutes under an hour, hours and minutes under two days, then days and hours."""
+        """Minutes under an hour, hours and minutes under two days, then days and hours.
+
+        Minutes come from the hours rounded to two decimals, the figure open data publishes
+        (`median_ack_hours`), so that 30.49 h reads "30 h 29 min" here, never "30 h 30"."""
         if seconds is None:
             return MISSING
-        minutes = round(seconds / 60)
+        minutes = round(round(seconds / 3600, 2) * 60)
         if minutes < 60:
             return f"{minutes}{NBSP}min"
         hours, minutes = divmod(minutes, 60)
         if hours < 48:
-            return f"{hours}{NBSP}h{NBSP}{minutes:02d}" if minutes else f"{hours}{NBSP}h"
+            return f"{hours}{NBSP}h{NBSP}{minutes}{NBSP}min" if minutes else f"{hours}{NBSP}h"
         days, hours = divmod(hours, 24)
         unit = "j" if self.fr else "d"
         return f"{days}{NBSP}{unit}{NBSP}{hours}{NBSP}h" if hours else f"{days}{NBSP}{unit}"

@@ -117,3 +117,26 @@ def test_answers_file_follows_a_new_answer(client_for, known, session, engine) -
     for fmt in ("json", "csv"):
         body = client.get(f"/open-data/answers.{fmt}").content.decode()
         assert "Nouvelle réponse publiée." in body
+
+
+@pytest.mark.parametrize("seconds", [109_770.0, 109_782.0, 109_800.0, 1_799.0, 7_200.0])
+def test_page_delay_agrees_with_open_data_hours(seconds: float) -> None:
+    # The page's "30 h 29 min" is the open-data figure (hours, two decimals) read in minutes.
+    from console.formatting import Formats
+    from retour.figures import hours
+
+    published = hours(seconds)
+    assert published is not None
+    whole, minutes = divmod(round(published * 60), 60)
+    expected = f"{whole}\u202fh\u202f{minutes}\u202fmin" if minutes else f"{whole}\u202fh"
+    if whole == 0:
+        expected = f"{minutes}\u202fmin"
+    assert Formats("fr").duration(seconds) == expected
+
+
+def test_qa_example_reads_30_h_29_min() -> None:
+    from console.formatting import Formats
+    from retour.figures import hours
+
+    assert hours(109_770.0) == 30.49
+    assert Formats("fr").duration(109_770.0) == "30\u202fh\u202f29\u202fmin"

@@ -71,3 +71,12 @@ def test_status_follows_triage(client_for, session, known) -> None:
     session.add(feedback)
     session.commit()
     assert "En cours de traitement" in client_for(None).get(f"/suivi/{known.new_receipt}").text
+
+
+def test_answer_heading_is_spaced_from_the_steps(client_for, session) -> None:
+    # QA #12: the heading sat flush against the list above it.
+    from tests.console.public_data import load_known
+
+    known = load_known(session)
+    html = client_for(None).get(f"/suivi/{known.receipt}").text
+    assert '<h2 class="fr-mt-4w">' in html
