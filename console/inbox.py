@@ -36,6 +36,7 @@ from console.scope import (
 )
 from console.templating import render, translate_for
 from retour import triage
+from retour.collation import french_key
 from retour.models import STATUSES, Ministry, Procedure, StaffUser
 from retour.stats import current_version, refresh_if_stale
 
@@ -99,8 +100,11 @@ def load_inbox(
     procedures = [(pid, title) for pid, title in session.exec(procedures_q).all()]
     ministries: list[tuple[int, str]] = []
     if scope is None:
-        rows = session.exec(select(Ministry.id, Ministry.name).order_by(col(Ministry.name)))
-        ministries = [(mid, name) for mid, name in rows.all() if mid is not None]
+        rows = session.exec(select(Ministry.id, Ministry.name))
+        ministries = sorted(
+            ((mid, name) for mid, name in rows.all() if mid is not None),
+            key=lambda ministry: french_key(ministry[1]),
+        )
     colleagues: list[tuple[int, str]] = []
     ministry_id = single_ministry(user, filters)
     if ministry_id is not None and can_triage(user):

@@ -162,6 +162,26 @@ def test_console_pages_have_no_wcag_violation(browser, live, staff, path):
         context.close()
 
 
+@pytest.mark.parametrize(
+    "path", ["/console/procedures", "/console/procedures/carte-grise", "/console/users"]
+)
+def test_tables_stay_accessible_on_a_phone(browser, live, staff, path):
+    # At 375 px the tables scroll sideways: their scrolling region must be focusable and named.
+    context = browser.new_context(
+        locale="fr-FR", bypass_csp=True, viewport={"width": 375, "height": 800}
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, live, staff["manager"].email)
+        page.goto(f"{live}{path}")
+        assert axe_violations(page) == []
+        region = page.locator(".fr-table__container").first
+        assert region.get_attribute("tabindex") == "0"
+        assert region.get_attribute("role") == "region"
+    finally:
+        context.close()
+
+
 def test_login_page_has_no_wcag_violation_even_with_an_error(browser, live, staff):
     context = browser.new_context(locale="fr-FR", bypass_csp=True)
     page = context.new_page()

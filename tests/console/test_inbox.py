@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from retour import stats
 from retour.models import AuditEvent, Feedback
-from tests.factories import make_feedback, make_procedure, make_user
+from tests.factories import make_feedback, make_ministry, make_procedure, make_user
 
 T0 = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
 
@@ -65,6 +65,14 @@ def test_admin_sees_every_ministry_and_filters_by_one(
     response = admin.get(f"/console/?ministry={other_ministry.id}")
     assert row_ids(response.text) == [foreign.id]
     assert "Ministère Voisin" in response.text
+
+
+def test_admin_ministry_filter_is_in_french_order(client_for, session) -> None:
+    make_ministry(session, slug="interieur", name="Ministère de l'Intérieur")
+    make_ministry(session, slug="economie", name="Ministère de l'Économie")
+    page = client_for("admin").get("/console/").text
+    select_html = page[page.index('name="ministry"') :]
+    assert select_html.index("Économie") < select_html.index("Intérieur")
 
 
 def test_filters_search_and_bad_values(client_for, session, procedure) -> None:
