@@ -147,6 +147,7 @@ def test_copy_button_copies_the_snippet(browser, live, staff):
         "/console/procedures/import",
         "/console/users",
         "/console/users/new",
+        "/console/alerts",
         "/console/nowhere",
     ],
 )
