@@ -99,6 +99,9 @@ _VALUE_SEP: Final = re.compile(r"(?:[ ]?[.\-/][ ]?|[ \u00a0\u202f])(?=[0-9A-Z])"
 _LOOKS_LIKE_DATE: Final = re.compile(r"\d{1,2}[ ]?[/.\-][ ]?\d{1,2}[ ]?[/.\-][ ]?\d{2,4}")
 _MONEY_AFTER: Final = re.compile(r"[ \u00a0\u202f]*(?:€|eur\b|euros?\b)", re.IGNORECASE)
 _REFERENCE_MIN_DIGITS: Final = 5
+_NIR_MIN_DIGITS: Final = 13
+# The shortest dates _DATE reads ("1/2/80", "1er mai 2024") hold four digits.
+_DATE_MIN_DIGITS: Final = 4
 _REFERENCE_MAX_LENGTH: Final = 40
 
 
@@ -116,6 +119,8 @@ _REFERENCE_KEYWORDS: Final = (
 
 
 def find_birthdates(scan: Scan) -> Iterator[Span]:
+    if scan.digit_count < _DATE_MIN_DIGITS:
+        return
     for trigger in scan.search_around(_BIRTHDATE, _BIRTHDATE_KEYWORDS, before=24, after=40):
         date = _DATE_AFTER.match(scan.text, trigger.end())
         if date:
@@ -164,6 +169,9 @@ def _name_end(text: str, position: int, *, any_case: bool) -> int | None:
 
 
 def find_references(scan: Scan) -> Iterator[Span]:
+    # A value's digits are ASCII ones (_VALUE_TOKEN), a subset of what digit_count counts.
+    if scan.digit_count < _REFERENCE_MIN_DIGITS:
+        return
     text = scan.text
     for start in scan.word_starts(_REFERENCE_KEYWORDS):
         match = _REFERENCE.match(text, start)
@@ -181,7 +189,7 @@ def find_references(scan: Scan) -> Iterator[Span]:
         value = text[match.end() : end]
         digits = sum(char.isdigit() for char in value)
         if match.group("nir"):
-            if digits >= 13:
+            if digits >= _NIR_MIN_DIGITS:
                 yield Span(match.end(), end, "nir")
             continue
         if digits < _REFERENCE_MIN_DIGITS or _LOOKS_LIKE_DATE.fullmatch(value):

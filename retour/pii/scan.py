@@ -21,6 +21,7 @@ SEP: Final = f"(?:{_SPACE}{{1,2}}|{_SPACE}?[.\\-\u2010\u2011\u2013]{_SPACE}?)?"
 # A run of digit groups. Corsica's "2A"/"2B" NIR department may sit inside one.
 DIGIT_RUN: Final = re.compile(rf"\d(?:{SEP}\d|(?<=2)[AaBb])*+")
 _GROUP: Final = re.compile(r"[^\W_]+")
+_DIGITS: Final = re.compile(r"\d+")
 
 
 @dataclass
@@ -28,6 +29,9 @@ class Scan:
     text: str
     low: str = field(init=False)
     runs: list[re.Match[str]] = field(init=False)
+    # How many decimal digits (what `\d` matches) the text holds: finders whose data needs
+    # more digits than that skip the text without looking for their keywords.
+    digit_count: int = field(init=False)
 
     def __post_init__(self) -> None:
         low = self.text.lower()
@@ -35,6 +39,7 @@ class Scan:
             low = "".join(char.lower()[0] for char in self.text)
         self.low = low
         self.runs = list(DIGIT_RUN.finditer(self.text))
+        self.digit_count = sum(map(len, _DIGITS.findall(self.text))) if self.runs else 0
 
     def windows(
         self, keywords: Iterable[str], *, before: int, after: int

@@ -3,10 +3,12 @@ masking twice changes nothing, and adversarial inputs finish."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from retour.pii import find
+from retour.pii.context import find_birthdates, find_references
+from retour.pii.scan import Scan
 from retour.redaction import MASK_GROWTH_BOUND, mask
 from tests.retour.pii_strategies import (
     BOUNDARIES,
@@ -114,3 +116,36 @@ def test_any_text_masks_without_error_and_idempotently(text: str) -> None:
     once = mask(text).text
     assert mask(once).text == once
     assert len(once) <= MASK_GROWTH_BOUND * len(text)
+
+
+# Words that wake the context finders, and digits few enough to trip their digit guards.
+guard_text = st.lists(
+    st.one_of(
+        surrounding_text,
+        st.sampled_from(
+            [
+                "dossier n° ", "numéro allocataire ", "réf. ", "sécu ", "né le ", "née le ",
+                "dossier n° 12345", "né le 1/1/80", "réf. AB-12-345",
+                "date de naissance : ", "1er mai ", "1/2/80", "12/05/1980", "1234", "12345",
+                "2A", "٣", "１２", " ", "/", "-", "1", "0", "mai ", "AB",
+            ]
+        ),
+    ),
+    max_size=10,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(guard_text)
+@example("dossier n° 12345")  # the fewest digits a reference has
+@example("réf. A1-2-3-4-5")
+@example("née le 1/2/80")  # the fewest digits a date has
+@example("né le 1er mai 2024")
+def test_digit_guards_skip_only_texts_the_finders_would_find_nothing_in(text: str) -> None:
+    # The guards (too few digits for a date or a reference) must change no result: the
+    # same finders, with the digit count forced high, find exactly the same spans.
+    guarded = Scan(text)
+    unguarded = Scan(text)
+    unguarded.digit_count = 10**6
+    for finder in (find_birthdates, find_references):
+        assert list(finder(guarded)) == list(finder(unguarded)), (finder.__name__, text)
