@@ -22,12 +22,12 @@ from collections.abc import AsyncIterator
 from typing import Final
 
 from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
 
 from retour.alerts import dispatch
 from retour.retention import run_purge_periodically
 from retour.settings import Settings
 from retour.stats import refresh
+from retour.threads import run_to_completion
 
 log = logging.getLogger("retour.console")
 
@@ -39,8 +39,8 @@ async def _loop(engine: Engine, settings: Settings, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await run_in_threadpool(refresh, engine)
-            result = await run_in_threadpool(dispatch, engine, settings)
+            await run_to_completion(refresh, engine)
+            result = await run_to_completion(dispatch, engine, settings)
             if result.emails_sent or result.emails_failed:
                 log.info("alerts: %d sent, %d failed", result.emails_sent, result.emails_failed)
         except Exception:  # a database or SMTP outage must not end the loop

@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 
 from retour.models import AuditEvent, Feedback, PublicAnswer, utcnow
 from retour.settings import Settings
+from retour.threads import run_to_completion
 
 log = logging.getLogger("retour.retention")
 
@@ -116,7 +117,7 @@ async def run_purge_periodically(
     """
     while True:
         try:
-            count = await asyncio.to_thread(purge_contact_emails, engine, settings=settings)
+            count = await run_to_completion(purge_contact_emails, engine, settings=settings)
             if count:
                 log.info("erased %d contact email(s) past their retention", count)
         except Exception:

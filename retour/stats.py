@@ -81,7 +81,7 @@ def locked_state(
     `discard` closes the database connection afterwards instead of returning it to the pool:
     for background threads that may outlive the engine's owner (the pool may be disposed).
     """
-    with engine.connect() as connection:
+    with connect(engine, discard=discard) as connection:
         connection.execution_options(sqlite_begin="IMMEDIATE")
         with connection.begin():
             connection.execute(
@@ -95,8 +95,18 @@ def locked_state(
                 select(state_table).where(state_table.c.id == row).with_for_update()
             ).one()
             yield connection, state
+
+
+@contextmanager
+def connect(engine: Engine, *, discard: bool = False) -> Iterator[Connection]:
+    """A connection; with `discard`, closed afterwards (even on error) rather than pooled."""
+    connection = engine.connect()
+    try:
+        yield connection
+    finally:
         if discard:
             connection.invalidate()
+        connection.close()
 
 
 def refresh(
@@ -283,12 +293,10 @@ def refresh_if_stale(
             return False
         throttle.running, throttle.checked = True, now
     try:
-        with engine.connect() as connection:
+        with connect(engine, discard=discard) as connection:
             last = connection.execute(
                 select(state_table.c.refreshed_at).where(state_table.c.id == STATE_ROW)
             ).scalar()
-            if discard:
-                connection.invalidate()
         if last is not None and (utcnow() - last).total_seconds() < every:
             return False  # another process just did it
         refresh(engine, discard=discard)
