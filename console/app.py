@@ -24,7 +24,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import FileResponse, RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -50,6 +50,7 @@ from retour.db import make_engine
 from retour.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+FAVICON = STATIC_DIR / "dsfr" / "favicon" / "favicon.ico"
 
 # One line per module that contributes endpoints (each has a module-level `routes` list).
 ROUTE_MODULES: list[Any] = [
@@ -72,6 +73,15 @@ async def console_root(request: Request) -> RedirectResponse:
     return RedirectResponse("/console/", status_code=308)
 
 
+async def favicon(request: Request) -> FileResponse:
+    # Pages link DSFR's SVG icon; browsers and bookmarks still ask for /favicon.ico.
+    return FileResponse(
+        FAVICON,
+        media_type="image/vnd.microsoft.icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 def lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def _lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -91,7 +101,10 @@ def lifespan(settings: Settings) -> Any:
 
 
 def build_routes() -> list[BaseRoute]:
-    routes: list[BaseRoute] = [Route("/console", console_root, name="console_root")]
+    routes: list[BaseRoute] = [
+        Route("/console", console_root, name="console_root"),
+        Route("/favicon.ico", favicon, name="favicon"),
+    ]
     for module in ROUTE_MODULES:
         routes.extend(module.routes)
     routes.append(

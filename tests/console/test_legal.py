@@ -31,3 +31,12 @@ def test_english_versions(client_for) -> None:
         response = client_for(None).get(path)
         assert response.status_code == 200
         assert '<html lang="en"' in response.text
+
+
+def test_favicon_ico_is_served_without_a_cookie(client_for) -> None:
+    # Browsers ask for /favicon.ico whatever the pages link: DSFR's icon, not a 404.
+    response = client_for(None).get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/vnd.microsoft.icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # the ICO file signature
+    assert "set-cookie" not in response.headers

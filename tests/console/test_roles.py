@@ -119,6 +119,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/suivi"): public(),
     ("GET", "/suivi/{receipt}"): public(other=True),
     ("GET", "/accessibilite"): public(),
+    ("GET", "/favicon.ico"): public(),
     ("GET", "/donnees-personnelles"): public(),
     # Last: it ends the session.
     ("POST", "/console/logout"): row(303, 303, 303, 303, 303),
