@@ -32,7 +32,7 @@ chromium:
 
 run: $(VENV)/.installed assets
 	$(BIN)/retour db upgrade
-	$(BIN)/retour demo
+	$(BIN)/retour demo --port $(PORT)
 	$(BIN)/retour serve --port $(PORT)
 
 test: $(VENV)/.installed-test assets chromium

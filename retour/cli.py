@@ -298,15 +298,25 @@ def feedback_export(ministry_slug: str | None, fmt: str, spreadsheet_safe: bool)
 
 
 @main.command()
-def demo() -> None:
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Port `retour serve` will listen on: its address is registered for the /demo page "
+    "(unless RETOUR_PUBLIC_URL is set).",
+)
+def demo(port: int | None) -> None:
     """Fill the database with realistic demo data and print the demo logins."""
     with database() as engine:  # settings first: a bad one is reported before anything else
         from retour.demo import DemoConflict, load_demo
 
+        public_url = load_settings().public_url
+        if port is not None and not is_configured("RETOUR_PUBLIC_URL"):
+            public_url = served_url("127.0.0.1", port)  # what `serve --port` will default to
         try:
             report = load_demo(
                 engine,
-                public_url=load_settings().public_url,
+                public_url=public_url,
                 progress=lambda text: click.echo(text, err=True),
             )
         except DemoConflict as exc:

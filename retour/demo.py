@@ -37,6 +37,7 @@ from retour.models import (
     ImpressionCount,
     Ministry,
     Procedure,
+    ProcedureOrigin,
     PublicAnswer,
     StaffUser,
     utcnow,
@@ -134,7 +135,14 @@ def load_demo(
     procedures = demo_procedures()
     with Session(engine) as session:
         if session.exec(select(AuditEvent.id).filter_by(**MARKER)).first() is not None:
-            return "Demo data already loaded: nothing changed.\n" + logins_text()
+            origin = _register_demo_origin(session, procedures[0].row.id, public_url)
+            if origin is None:
+                return "Demo data already loaded: nothing changed.\n" + logins_text()
+            session.commit()
+            return (
+                f"Demo data already loaded; {origin} registered for the /demo page.\n"
+                + logins_text()
+            )
         _check_conflicts(session, procedures)
 
     rng = random.Random(SEED)
@@ -173,6 +181,18 @@ def load_demo(
         f"Demo data loaded: {len(ministries)} ministries, {len(procedures)} procedures, "
         f"{count} submissions.\n" + logins_text()
     )
+
+
+def _register_demo_origin(
+    session: Session, procedure_id: str, public_url: str | None
+) -> str | None:
+    """Register the service's own origin for the procedure the /demo page shows, if it is
+    new (the service now runs on another port): the origin added, or None."""
+    origin = origin_of(public_url) if public_url else None
+    if origin is None or session.get(ProcedureOrigin, (procedure_id, origin)) is not None:
+        return None
+    session.add(ProcedureOrigin(procedure_id=procedure_id, origin=origin))
+    return origin
 
 
 def _check_conflicts(session: Session, procedures: list[DemoProcedure]) -> None:

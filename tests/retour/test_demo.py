@@ -178,3 +178,39 @@ def test_demo_refuses_to_overwrite_a_real_register(
     assert result.exit_code == 1
     assert "already has a procedure 'carte-identite'" in result.stderr
     assert row_counts(engine) == before
+
+
+def test_demo_on_another_port_registers_that_origin_for_the_demo_page(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make run PORT=8001` after a first `make run`: the /demo page's button must count as
+    # registered on the new port too, and nothing else may change.
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    engine = make_engine(Settings(database_url=url, secret_key="d" * 40))
+    try:
+        load_demo(engine, public_url="http://127.0.0.1:8000", scale=0.05)
+        counts = row_counts(engine)
+        env = {"RETOUR_DATABASE_URL": url, "RETOUR_SECRET_KEY": "d" * 40}
+        again = CliRunner().invoke(main, ["demo", "--port", "8001"], env=env)
+        assert again.exit_code == 0, again.output
+        assert "http://127.0.0.1:8001 registered for the /demo page" in again.stdout
+        with Session(engine) as session:
+            origins = session.exec(
+                select(ProcedureOrigin.origin).where(
+                    ProcedureOrigin.procedure_id == "carte-identite"
+                )
+            ).all()
+        assert {"http://127.0.0.1:8000", "http://127.0.0.1:8001"} <= set(origins)
+        assert row_counts(engine) == {**counts, "procedure_origin": counts["procedure_origin"] + 1}
+
+        third = CliRunner().invoke(main, ["demo", "--port", "8001"], env=env)
+        assert "already loaded: nothing changed" in third.stdout
+        # RETOUR_PUBLIC_URL, when set, wins over --port (as it does for `retour serve`).
+        public = {**env, "RETOUR_PUBLIC_URL": "https://retour.example.gouv.fr"}
+        fourth = CliRunner().invoke(main, ["demo", "--port", "8002"], env=public)
+        assert "https://retour.example.gouv.fr registered" in fourth.stdout
+    finally:
+        engine.dispose()
