@@ -5,7 +5,9 @@
 Runs, one after the other, each under uvicorn (uvloop, httptools) in its own process:
   1. bare Starlette: parse the JSON, answer 202 (the baseline);
   2. the ingest service, 1 worker: SQLite synchronous=FULL, limiter on (a high limit);
-  3. the ingest service, 2 workers sharing the SQLite file.
+  3. the ingest service, 2 workers sharing the SQLite file;
+  4. with --compare-stack, the ingest with POST /api/v1/feedback through Starlette's
+     middleware and routing instead of its fast path (ingest/fast_feedback.py).
 Each is loaded by wrk (a separate process) posting submissions with unique client_ids,
 and the script prints requests/s, p50 and p99 and the ratios, then checks that every 202
 is a stored row.
@@ -65,6 +67,13 @@ class Result:
     errors: int
     requests: int
     cpu_us: float = 0.0  # server CPU time per request: a figure the machine's noise spares more
+
+
+def starlette_path_app() -> Any:
+    """The ingest with POST /api/v1/feedback through Starlette's stack (`--compare-stack`)."""
+    from ingest.app import create_app
+
+    return create_app(fast_feedback=False)
 
 
 # --- The baseline: bare Starlette --------------------------------------------------------
@@ -237,6 +246,11 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--compare-stack",
+        action="store_true",
+        help="also run the ingest with the feedback route through Starlette's stack",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -269,6 +283,9 @@ def main() -> None:
         ("ingest, 1 worker", ["ingest.app:create_app", "--factory"], 1),
         ("ingest, 2 workers", ["ingest.app:create_app", "--factory"], 2),
     ]
+    if args.compare_stack:
+        stack_app = ["bench.ingest:starlette_path_app", "--factory"]
+        runs.append(("ingest via Starlette stack", stack_app, 1))
     results: list[Result] = []
     load_before = os.getloadavg()
     try:
@@ -284,7 +301,7 @@ def main() -> None:
                 results.append(result)
             finally:
                 stop_server(process)
-            if target[0].startswith("ingest"):
+            if not target[0].startswith("bench.ingest:bare"):
                 stored = count_rows(url) - before
                 accepted = results[-1].requests - results[-1].errors
                 # wrk counts requests it completed; a 202 it saw is a stored row.
@@ -303,7 +320,11 @@ def main() -> None:
             f"{result.name:28}{result.rps:>10.0f}{result.p50_ms:>10.2f}"
             f"{result.p99_ms:>10.2f}{result.errors:>10}{result.cpu_us:>12.0f}"
         )
-    bare, one, two = results
+    bare, one, two = results[:3]
+    if args.compare_stack:
+        stack = results[3]
+        print(f"\nfast path / Starlette stack, 1 worker: {one.rps / stack.rps:.2f} requests/s,"
+              f" {stack.cpu_us / one.cpu_us:.2f} CPU per request (Starlette's / fast path's)")
     print(f"\ningest 1 worker / bare Starlette: {one.rps / bare.rps:.2f}  (target >= 0.6)")
     print(f"CPU per request, bare / ingest:   {bare.cpu_us / one.cpu_us:.2f}")
     print(f"ingest 2 workers / 1 worker:      {two.rps / one.rps:.2f}  (target >= 1.7)")

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from ingest.cors import IngestCors
 from ingest.demo import demo_routes
 from ingest.errors import handlers
+from ingest.fast_feedback import IngestApp
 from ingest.feedback import submit_feedback
 from ingest.form import form_config
 from ingest.hosted_form import hosted_form_routes
@@ -82,11 +83,14 @@ def lifespan(settings: Settings) -> Any:
     return _lifespan
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, fast_feedback: bool = True) -> Starlette:
+    """The ingest app. `fast_feedback=False` sends POST /api/v1/feedback through Starlette's
+    stack too (tests compare both)."""
     settings = settings or Settings.from_environ()
-    return Starlette(
+    return IngestApp(
         routes=routes,
         middleware=middleware,
         exception_handlers=handlers,
         lifespan=lifespan(settings),
+        fast_feedback=fast_feedback,
     )

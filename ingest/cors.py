@@ -18,6 +18,12 @@ _ALLOW_ANY = (b"access-control-allow-origin", b"*")
 _VARY = (b"vary", b"Origin")
 
 
+def simple_response_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """What IngestCors appends to a response that sets neither `Vary` nor an allowed origin."""
+    has_origin = any(name == b"origin" for name, _ in scope["headers"])
+    return [_ALLOW_ANY, _VARY] if has_origin else [_VARY]
+
+
 class IngestCors(CORSMiddleware):
     """Any origin, no credentials (the only configuration ingest uses)."""
 
@@ -25,7 +31,7 @@ class IngestCors(CORSMiddleware):
         if scope["type"] != "http" or scope["method"] == "OPTIONS":
             await super().__call__(scope, receive, send)
             return
-        has_origin = any(name == b"origin" for name, _ in scope["headers"])
+        added = simple_response_headers(scope)
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] != "http.response.start":
@@ -35,7 +41,7 @@ class IngestCors(CORSMiddleware):
             if any(name.lower() in _OURS for name, _ in headers):
                 await self.send(message, send, Headers(scope=scope))  # merges as Starlette does
                 return
-            message["headers"] = [*headers, _ALLOW_ANY, _VARY] if has_origin else [*headers, _VARY]
+            message["headers"] = [*headers, *added]
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
