@@ -210,7 +210,8 @@ def test_table_markup_is_readable_at_every_width(client_for, session, procedure)
     assert "fr-table--layout-fixed" not in html
     assert '<div class="fr-table fr-table--multiline fr-table--no-caption retour-inbox">' in html
     assert ('<div class="fr-table__container" tabindex="0" role="region" '
-            'aria-labelledby="liste-titre">') in html
+            'aria-labelledby="liste-legende">') in html
+    assert '<caption id="liste-legende">' in html
     # Each cell carries its column name, shown above it when rows become cards (< 48em).
     for label in ("Reçu le", "Démarche", "Note et type", "Commentaire", "Statut", "Attribué à"):
         assert f'data-label="{label}"' in html, label

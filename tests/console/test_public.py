@@ -39,7 +39,7 @@ def test_dashboard_shows_exact_figures(client_for, known) -> None:
     )
     assert "Démarche archivée" not in html
     assert MARKER not in html
-    assert "<caption>" in html and 'scope="col"' in html
+    assert '<caption id="demarches-legende">' in html and 'scope="col"' in html
 
 
 def test_dashboard_sorts_and_filters_with_plain_links(client_for, known) -> None:
