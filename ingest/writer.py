@@ -1,9 +1,15 @@
 """Group commit: concurrent submissions share one transaction, committed in one thread.
 
-Requests put their row on a queue and wait on a future. The writer takes everything that
-queued up while the previous commit was running and commits it as one transaction, so
+Requests put their row on a queue and wait on a future. The writer thread takes everything
+that queued up while the previous commit was running and commits it as one transaction, so
 durability (an fsync per commit with synchronous=FULL) is paid once per batch, not per
 request. A future is resolved only after COMMIT returned: the 202 means "stored".
+
+The queue is a thread-safe one that the writer thread itself waits on, not an asyncio
+queue read by a task: such a task is woken through the event loop, behind every request
+callback already scheduled, so under load it only ran once the loop had parsed a whole
+burst of requests, and the loop then sat idle during the commit. Here the writer starts
+committing the first rows while the loop still parses the next ones.
 
 The writer thread keeps one DBAPI connection and runs hand-written SQL (`ingest.sql`: one
 multi-row INSERT ... RETURNING per batch): ORM sessions cost more than the whole rest of
@@ -17,7 +23,8 @@ import datetime as dt
 import fcntl
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -62,25 +69,25 @@ class Writer:
         self._write_lock = _sqlite_write_lock(engine)
         file_database = isinstance(self._write_lock, _FileLock)
         self._checkpointer = Checkpointer(engine) if file_database else None
-        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retour-writer")
-        self._task: asyncio.Task[None] | None = None
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="retour-writer", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self.batches = 0  # how many transactions; tests and the benchmark read it
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         if self._checkpointer is not None:
             self._checkpointer.start()
-        self._task = asyncio.create_task(self._run(), name="retour-writer")
+        self._thread.start()
 
     async def stop(self) -> None:
         """Commit what is queued, then stop."""
         self._closed = True
-        if self._task is not None:
-            self._queue.put_nowait(None)
-            await self._task
-        self._executor.submit(self._release_connection).result()
-        self._executor.shutdown(wait=True)
+        if self._thread.is_alive():
+            self._queue.put(None)
+            await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+            await asyncio.sleep(0)  # deliver the last batch's results (scheduled by the thread)
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self._write_lock.close()
@@ -97,37 +104,46 @@ class Writer:
         if self._closed or self._queue.qsize() >= MAX_QUEUED:
             raise Unavailable()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Item(kind, row, future))
+        self._queue.put(_Item(kind, row, future))
         return await future
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
+    @staticmethod
+    def _deliver(batch: list[_Item], results: list[Any]) -> None:
+        """In the event loop: hand each request its result."""
+        for item, result in zip(batch, results, strict=True):
+            if item.future.done():
+                continue  # the client went away; what was committed stays committed
+            if isinstance(result, Exception):
+                item.future.set_exception(result)
+            else:
+                item.future.set_result(result)
+
+    # --- In the writer thread ------------------------------------------------------------
+
+    def _run(self) -> None:
+        assert self._loop is not None
         stopping = False
         while not stopping:
-            first = await self._queue.get()
+            first = self._queue.get()
             if first is None:
                 break
             batch = [first]
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                item = self._queue.get_nowait()
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
                 if item is None:
                     stopping = True
                     break
                 batch.append(item)
             try:
-                results = await loop.run_in_executor(self._executor, self._commit, batch)
+                results = self._commit(batch)
             except BaseException:  # never let one batch kill the writer
                 log.exception("writer batch failed")
                 results = [Unavailable() for _ in batch]
-            for item, result in zip(batch, results, strict=True):
-                if item.future.done():
-                    continue  # the client went away; what was committed stays committed
-                if isinstance(result, Exception):
-                    item.future.set_exception(result)
-                else:
-                    item.future.set_result(result)
-
-    # --- In the writer thread ------------------------------------------------------------
+            self._loop.call_soon_threadsafe(self._deliver, batch, results)
+        self._release_connection()
 
     def _commit(self, batch: list[_Item]) -> list[Any]:
         dbapi = self._dbapi
