@@ -69,6 +69,24 @@ class Result:
     cpu_us: float = 0.0  # server CPU time per request: a figure the machine's noise spares more
 
 
+def submission_body() -> dict[str, Any]:
+    """The submission every benchmark posts; `client_id` is a placeholder to replace."""
+    from retour.signing import FormTokens
+
+    return {
+        "procedure_id": PROCEDURE_ID,
+        "token": FormTokens(SECRET).issue(PROCEDURE_ID),
+        "client_id": "CLIENT-ID-PLACEHOLDER",
+        "satisfaction": 1,
+        "kind": "malfunction",
+        "comment": "Le bouton Valider ne fait rien à l'étape 3, j'ai essayé deux fois.",
+        "contact_email": None,
+        "page_url": f"{ORIGIN}/demarche/etape-3",
+        "locale": "fr",
+        "website": "",
+    }
+
+
 def starlette_path_app() -> Any:
     """The ingest with POST /api/v1/feedback through Starlette's stack (`--compare-stack`)."""
     from ingest.app import create_app
@@ -264,20 +282,7 @@ def main() -> None:
         "RETOUR_RATE_LIMIT": "100000000/minute",
         "RETOUR_PROCEDURE_RATE_LIMIT": "100000000/minute",
     }
-    from retour.signing import FormTokens
-
-    body = {
-        "procedure_id": PROCEDURE_ID,
-        "token": FormTokens(SECRET).issue(PROCEDURE_ID),
-        "client_id": "CLIENT-ID-PLACEHOLDER",
-        "satisfaction": 1,
-        "kind": "malfunction",
-        "comment": "Le bouton Valider ne fait rien à l'étape 3, j'ai essayé deux fois.",
-        "contact_email": None,
-        "page_url": f"{ORIGIN}/demarche/etape-3",
-        "locale": "fr",
-        "website": "",
-    }
+    body = submission_body()
     runs = [
         ("bare Starlette, 1 worker", ["bench.ingest:bare_app", "--factory"], 1),
         ("ingest, 1 worker", ["ingest.app:create_app", "--factory"], 1),

@@ -29,25 +29,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import ORIGIN, PROCEDURE_ID, SECRET, bare_app, prepare_database  # noqa: E402
+from bench.ingest import (  # noqa: E402
+    ORIGIN,
+    SECRET,
+    bare_app,
+    prepare_database,
+    submission_body,
+)
 
 
 def body_template() -> str:
-    from retour.signing import FormTokens
-
-    body = {
-        "procedure_id": PROCEDURE_ID,
-        "token": FormTokens(SECRET).issue(PROCEDURE_ID),
-        "client_id": "CLIENT-ID-PLACEHOLDER",
-        "satisfaction": 1,
-        "kind": "malfunction",
-        "comment": "Le bouton Valider ne fait rien à l'étape 3, j'ai essayé deux fois.",
-        "contact_email": None,
-        "page_url": f"{ORIGIN}/demarche/etape-3",
-        "locale": "fr",
-        "website": "",
-    }
-    return json.dumps(body)
+    return json.dumps(submission_body())
 
 
 async def drive(app: Any, bodies: list[bytes], concurrency: int) -> list[int]:
