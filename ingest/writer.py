@@ -86,8 +86,9 @@ class Writer:
         self._closed = True
         if self._thread.is_alive():
             self._queue.put(None)
+            # The thread schedules its last `_deliver` before it ends, so before this join's
+            # own completion: every queued request has its answer once the await returns.
             await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
-            await asyncio.sleep(0)  # deliver the last batch's results (scheduled by the thread)
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self._write_lock.close()
