@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Final
-
-from sqlalchemy.engine import Engine
-from sqlalchemy.pool import PoolProxiedConnection
+from collections.abc import Callable
+from typing import Any, Final
 
 log = logging.getLogger("retour.ingest")
 
@@ -24,8 +22,8 @@ INTERVAL: Final = 0.5  # seconds; at ~3,000 rows/s a WAL of a few MB at most
 
 
 class Checkpointer:
-    def __init__(self, engine: Engine, interval: float = INTERVAL) -> None:
-        self._engine = engine
+    def __init__(self, connect: Callable[[], Any], interval: float = INTERVAL) -> None:
+        self._connect = connect  # a new DBAPI connection to the database
         self._interval = interval
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="retour-checkpoint", daemon=True)
@@ -38,11 +36,11 @@ class Checkpointer:
         self._thread.join()
 
     def _run(self) -> None:
-        connection: PoolProxiedConnection | None = None
+        connection: Any = None
         while not self._stopping.wait(self._interval):
             try:
                 if connection is None:
-                    connection = self._engine.raw_connection()
+                    connection = self._connect()
                 cursor = connection.cursor()
                 cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 cursor.fetchall()
@@ -51,7 +49,14 @@ class Checkpointer:
                 # The next commit that finds the WAL long will not checkpoint: say so, retry.
                 log.warning("WAL checkpoint failed", exc_info=True)
                 if connection is not None:
-                    connection.invalidate()
+                    _close(connection)
                     connection = None
         if connection is not None:
-            connection.close()
+            _close(connection)
+
+
+def _close(connection: Any) -> None:
+    try:
+        connection.close()
+    except Exception:
+        log.debug("closing the checkpoint connection failed", exc_info=True)

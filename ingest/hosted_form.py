@@ -293,8 +293,11 @@ async def submit_form(request: Request) -> Response:
     except ApiError as exc:
         return again({"form": exc.message}, status_code=exc.status, headers=exc.headers)
     query = {"receipt": accepted.receipt}
-    if submission.pii_categories:
-        query["pii"] = submission.pii_categories
+    # What the writer process masked (the same function, so the same categories), for the
+    # thank-you page to say; only category names travel in the URL.
+    categories = mask(submission.comment).categories_text
+    if categories:
+        query["pii"] = categories
     if locale == "en":
         query["lang"] = "en"
     if submission.contact_email:

@@ -10,9 +10,9 @@ from starlette.responses import Response
 
 from ingest.body import read_json_object
 from ingest.errors import FieldError
+from ingest.rows import ImpressionKey
 from ingest.state import ingest_state
 from ingest.submissions import find_procedure, page_location
-from ingest.writer import ImpressionKey
 from retour.models import IMPRESSION_EVENTS, PROCEDURE_ID_RE, utcnow
 
 

@@ -5,14 +5,15 @@ Interface (stable; the hosted form builds on it):
     parse_submission(data: Mapping[str, Any]) -> Submission
         Validates a decoded JSON object (or a form turned into a dict: `satisfaction` must
         then be converted to int by the caller). Raises `FieldError` (422) whose `.field`,
-        `.code` and `.message` say what is wrong. The comment is cleaned and masked here:
-        the raw text never leaves this function.
+        `.code` and `.message` say what is wrong. The comment is cleaned here and masked by
+        the writer process before it is stored (`ingest.committer.prepare`): the raw text
+        is never stored, logged or quoted in an error.
 
     async accept(state: IngestState, submission: Submission, *, verify_token: bool = True)
         -> Accepted(id, receipt)
         Finds the procedure (`UnknownProcedure`, 404), checks the form token unless told
         not to (`TokenRefusedError`, 403), and stores the submission through the group-commit
-        writer, returning only once it is committed (`Unavailable`, 503, when the database
+        writer process, returning only once it is committed (`Unavailable`, 503, when the database
         refused: nothing stored, retry with the same client_id). A repeated client_id
         answers with the first submission's id and receipt.
 
@@ -29,9 +30,9 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from ingest.errors import FieldError, TokenRefusedError, UnknownProcedure
+from ingest.rows import IncomingFeedback
 from retour.models import COMMENT_MAX_LENGTH, KINDS, PROCEDURE_ID_RE, SATISFACTION_LEVELS, utcnow
-from retour.receipts import new_receipt
-from retour.redaction import clean_comment, mask
+from retour.redaction import clean_comment
 from retour.signing import TokenRefused
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ _CANONICAL_UUID_RE: Final = re.compile(
 
 
 class Submission(NamedTuple):
-    """A validated submission; `comment` is already cleaned and masked.
+    """A validated submission; `comment` is cleaned, and masked only once stored.
 
     Immutable, and a named tuple rather than a frozen dataclass, whose `__init__` sets
     each field through `object.__setattr__` (2.2 against 0.7 us a request)."""
@@ -65,7 +66,6 @@ class Submission(NamedTuple):
     satisfaction: int
     kind: str | None
     comment: str
-    pii_categories: str
     contact_email: str | None
     page_url: str | None
     page_origin: str | None
@@ -83,7 +83,7 @@ def parse_submission(data: Mapping[str, Any]) -> Submission:
     token = data.get("token")
     if token is not None and (not isinstance(token, str) or len(token) > TOKEN_MAX_LENGTH):
         raise FieldError("Le jeton doit être une chaîne.", field="token")
-    comment, categories = _comment(data.get("comment"))
+    comment = _comment(data.get("comment"))
     page_url, page_origin = _page(data.get("page_url"))
     website = data.get("website")
     return Submission(
@@ -93,7 +93,6 @@ def parse_submission(data: Mapping[str, Any]) -> Submission:
         satisfaction=_satisfaction(data.get("satisfaction")),
         kind=_kind(data.get("kind")),
         comment=comment,
-        pii_categories=categories,
         contact_email=_email(data.get("contact_email")),
         page_url=page_url,
         page_origin=page_origin,
@@ -135,29 +134,22 @@ async def accept(
 
 
 async def store(state: IngestState, submission: Submission, procedure: KnownProcedure) -> Accepted:
-    now = utcnow()
-    row = {
-        "client_id": submission.client_id,
-        "receipt": new_receipt(),
-        "procedure_id": procedure.id,
-        "ministry_id": procedure.ministry_id,
-        "received_at": now,
-        "satisfaction": submission.satisfaction,
-        "kind": submission.kind,
-        "comment": submission.comment,
-        "pii_categories": submission.pii_categories,
-        "contact_email": submission.contact_email,
-        "page_url": submission.page_url,
-        "page_origin": submission.page_origin,
-        "origin_registered": submission.page_origin in procedure.origins,
-        "honeypot": submission.honeypot,
-        "locale": submission.locale,
-        "status": "spam" if submission.honeypot else "new",
-        "assignee_id": None,
-        "acknowledged_at": None,
-        "updated_at": now,
-    }
-    feedback_id, receipt = await state.writer.add_feedback(row)
+    incoming = IncomingFeedback(
+        client_id=submission.client_id,
+        procedure_id=procedure.id,
+        ministry_id=procedure.ministry_id,
+        received_at=utcnow(),
+        satisfaction=submission.satisfaction,
+        kind=submission.kind,
+        comment=submission.comment,
+        contact_email=submission.contact_email,
+        page_url=submission.page_url,
+        page_origin=submission.page_origin,
+        origin_registered=submission.page_origin in procedure.origins,
+        honeypot=submission.honeypot,
+        locale=submission.locale,
+    )
+    feedback_id, receipt = await state.writer.add_feedback(incoming)
     return Accepted(id=feedback_id, receipt=receipt)
 
 
@@ -202,9 +194,9 @@ def _kind(value: Any) -> str | None:
     return value
 
 
-def _comment(value: Any) -> tuple[str, str]:
+def _comment(value: Any) -> str:
     if value is None:
-        return "", ""
+        return ""
     if not _is_text(value, allow_nul=True):
         raise FieldError("Le commentaire doit être du texte.", field="comment")
     # NUL never belongs in text (PostgreSQL refuses it), whatever the cleaning rules become.
@@ -216,8 +208,7 @@ def _comment(value: Any) -> tuple[str, str]:
             field="comment",
             code="too_long",
         )
-    masked = mask(cleaned)
-    return masked.text, " ".join(sorted(masked.categories))
+    return cleaned
 
 
 def _email(value: Any) -> str | None:

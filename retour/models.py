@@ -9,6 +9,8 @@ from typing import Any, Final
 from sqlalchemy import BigInteger, DateTime, Index, Integer, Text, TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from retour.redaction import COMMENT_MAX_LENGTH as COMMENT_MAX_LENGTH  # re-exported
+
 # The procedure id appears in URLs and snippets: keep it to URL-safe characters.
 PROCEDURE_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 PROCEDURE_ID_RE: Final = re.compile(PROCEDURE_ID_PATTERN)
@@ -27,7 +29,6 @@ STATUS_TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
 }
 ROLES: Final = ("admin", "ministry_admin", "agent", "viewer")
 IMPRESSION_EVENTS: Final = ("view", "open")
-COMMENT_MAX_LENGTH: Final = 2000
 
 
 def utcnow() -> dt.datetime:
