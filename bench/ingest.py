@@ -198,18 +198,19 @@ def stop_server(process: Any) -> None:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children (uvicorn's workers)."""
+    """User + system CPU time of a process and its descendants (workers, writer processes)."""
     total = 0.0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(child) for child in children.read_text().split()]
-    for one in pids:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
-            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            children = (task / "children").read_text().split()
         except FileNotFoundError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total += sum(tree_cpu_seconds(int(child)) for child in children)
     return total
 
 
