@@ -29,6 +29,7 @@ from ingest.widget_routes import widget_routes
 from ingest.writer import Writer
 from retour.db import make_engine
 from retour.settings import Settings
+from retour.startup import startup_objects_frozen
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -74,7 +75,8 @@ def lifespan(settings: Settings) -> Any:
             tokens=CheckedTokens(settings.secret_key),
         )
         try:
-            yield {"ingest": state, "ingest_engine": engine, "settings": settings}
+            with startup_objects_frozen():
+                yield {"ingest": state, "ingest_engine": engine, "settings": settings}
         finally:
             await writer.stop()  # commits what is queued before the engine goes
             await limits.close()

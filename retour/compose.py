@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
 from retour.settings import Settings
+from retour.startup import startup_objects_frozen
 
 # Paths that belong to the ingest service; everything else is the console's.
 INGEST_PREFIXES: Final = ("/widget", "/api/", "/r/", "/healthz", "/demo")
@@ -38,7 +39,8 @@ class Composite:
                 part = await stack.enter_async_context(app.router.lifespan_context(app))
                 if part:
                     state.update(part)
-            yield state
+            with startup_objects_frozen():  # the console's too
+                yield state
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
