@@ -1,8 +1,8 @@
 """The writer's SQL, written by hand for the DBAPI connection (sqlite3 or psycopg).
 
-Going through SQLAlchemy cost the writer thread ~105 µs per row (statement compilation or
-cache lookup, bind processors, result rows), and that thread shares the GIL with the event
-loop. Here a batch is one multi-row `INSERT ... RETURNING` whose text is built once per
+Going through SQLAlchemy cost the writer ~105 µs of CPU per row (statement compilation or
+cache lookup, bind processors, result rows), when it was a thread sharing the event loop's
+GIL. Here a batch is one multi-row `INSERT ... RETURNING` whose text is built once per
 batch size, with values converted the way SQLAlchemy stores them (so the console, which
 reads through SQLAlchemy, sees the same rows).
 """
