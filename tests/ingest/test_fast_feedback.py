@@ -97,8 +97,15 @@ def test_repeats_and_rate_limits_answer_alike(
         assert first.status_code == repeat.status_code == 202
         assert repeat.json() == first.json()
     third = [answer(client.post(URL, json=submission())) for client in (fast, slow)]
-    assert third[0] == third[1]
-    assert third[0][0] == 429 and any(name == "retry-after" for name, _ in third[0][1])
+    # Each app's window began at its own first submission (the first also starts its writer
+    # process): their Retry-After may be a second apart, all else is the same.
+    waits = [int(dict(headers)["retry-after"]) for _, headers, _ in third]
+    assert third[0][0] == 429 and abs(waits[0] - waits[1]) <= 1
+    same_wait = [
+        (status, [(name, "N" if name == "retry-after" else value) for name, value in headers], body)
+        for status, headers, body in third
+    ]
+    assert same_wait[0] == same_wait[1]
     assert len(stored_feedback(engine)) == 2
 
 
