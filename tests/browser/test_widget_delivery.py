@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from typing import Any
 
 from tests.browser import widget_pages
@@ -45,6 +47,21 @@ def test_sent_offline_arrives_exactly_once_after_reloading_online(
     page.reload()  # nothing left to send: still one
     page.wait_for_timeout(500)
     assert len(stored(service.engine)) == 1
+
+
+def test_client_ids_are_time_ordered_uuids(
+    page: Any, service: Service, host_site: HostSite
+) -> None:
+    """Version 7, so that submissions made together sort together in the service's index."""
+    before = int(time.time() * 1000)
+    open_dialog(page, host_site.add("/identifiant", snippet_page(service)))
+    fill_and_send(page)
+    page.get_by_text("Merci pour votre retour !").wait_for()
+    [row] = wait_for(lambda: stored(service.engine))
+    client_id = uuid.UUID(row.client_id)
+    assert (client_id.version, client_id.variant) == (7, uuid.RFC_4122)
+    made_at = client_id.int >> 80  # the first 48 bits: Unix time in milliseconds
+    assert before <= made_at <= int(time.time() * 1000)
 
 
 def test_an_expired_token_is_refreshed_without_the_citizen_noticing(

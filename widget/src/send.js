@@ -11,12 +11,15 @@
 var OUTBOX = 'retour-outbox';
 
 function uuid() {
-  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-  // Older browsers: RFC 4122 version 4 from getRandomValues (or Math.random as a last resort).
+  // RFC 9562 version 7: 48 bits of milliseconds, then 74 random bits. Submissions made about
+  // the same time sort together, so the service's unique index on client_id takes a batch on
+  // a few pages instead of a page per row (bench/wal_pages.py: random ones write 1.35x the
+  // pages of a commit).
   var bytes = new Uint8Array(16);
   if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(bytes);
   else for (var i = 0; i < 16; i++) bytes[i] = Math.random() * 256;
-  bytes[6] = (bytes[6] & 15) | 64;
+  for (var ms = Date.now(), j = 5; j >= 0; j--, ms = Math.floor(ms / 256)) bytes[j] = ms % 256;
+  bytes[6] = (bytes[6] & 15) | 112;
   bytes[8] = (bytes[8] & 63) | 128;
   var hex = Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join('');
   return hex.slice(0, 8) + '-' + hex.slice(8, 12) + '-' + hex.slice(12, 16) + '-' + hex.slice(16, 20) + '-' + hex.slice(20);
