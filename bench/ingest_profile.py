@@ -35,6 +35,7 @@ from bench.ingest import (  # noqa: E402
     bare_app,
     prepare_database,
     submission_body,
+    tree_cpu_seconds,
 )
 
 
@@ -126,8 +127,6 @@ async def with_lifespan(app: Any, scope_state: dict[str, Any], run: Any) -> Any:
 
 def _writer_cpu(writer: Any) -> float:
     """CPU seconds of the ingest's writer process so far (0 for the bare app)."""
-    from bench.ingest import tree_cpu_seconds
-
     pid = writer.process_id if writer is not None else None
     return tree_cpu_seconds(pid) if pid is not None else 0.0
 

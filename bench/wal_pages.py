@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import itertools
+import os
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,9 +29,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import PROCEDURE_ID, prepare_database, submission_body  # noqa: E402
-from ingest.committer import connect  # noqa: E402
-from ingest.rows import DatabaseTarget  # noqa: E402
+from bench.ingest import ORIGIN, PROCEDURE_ID, prepare_database, submission_body  # noqa: E402
+from ingest.committer import connect, prepare  # noqa: E402
+from ingest.rows import DatabaseTarget, IncomingFeedback  # noqa: E402
 from ingest.sql import Dialect  # noqa: E402
 from retour.receipts import new_receipt  # noqa: E402
 
@@ -50,9 +52,19 @@ def clustered_client_ids() -> Iterator[str]:
 
 
 def random_client_ids() -> Iterator[str]:
-    """What widgets send: a random UUID per submission."""
+    """What widgets sent before version 7: a random UUID per submission."""
     while True:
         yield str(uuid.uuid4())
+
+
+def uuid7_client_ids() -> Iterator[str]:
+    """What widget/src/send.js makes: 48 bits of milliseconds, then random bits."""
+    while True:
+        milliseconds = time.time_ns() // 1_000_000
+        bits = milliseconds << 80 | int.from_bytes(os.urandom(10)) & ((1 << 80) - 1)
+        bits = bits & ~(0xF << 76) | 0x7 << 76  # version 7
+        bits = bits & ~(0x3 << 62) | 0x2 << 62  # variant 10
+        yield str(uuid.UUID(int=bits))
 
 
 def sequential_receipts() -> Iterator[str]:
@@ -67,7 +79,8 @@ def random_receipts() -> Iterator[str]:
 
 VARIANTS: dict[str, tuple[Callable[[], Iterator[str]], Callable[[], Iterator[str]], list[str]]] = {
     "as bench/ingest.py posts": (clustered_client_ids, random_receipts, []),
-    "random client_ids (widgets)": (random_client_ids, random_receipts, []),
+    "UUIDv7 client_ids (widgets)": (uuid7_client_ids, random_receipts, []),
+    "random UUIDv4 client_ids": (random_client_ids, random_receipts, []),
     "sequential receipts": (clustered_client_ids, sequential_receipts, []),
     "no full-text trigger": (
         clustered_client_ids,
@@ -123,27 +136,25 @@ def frames_per_commit(name: str, args: argparse.Namespace) -> float:
 
 
 def row_template(ministry_id: int) -> dict[str, Any]:
+    """A stored row as the writer process prepares it from the benchmark's submission."""
     body = submission_body()
-    now = dt.datetime.now(dt.UTC)
-    return {
-        "procedure_id": PROCEDURE_ID,
-        "ministry_id": ministry_id,
-        "received_at": now,
-        "satisfaction": body["satisfaction"],
-        "kind": body["kind"],
-        "comment": body["comment"],
-        "pii_categories": "",
-        "contact_email": None,
-        "page_url": body["page_url"],
-        "page_origin": "https://www.example.gouv.fr",
-        "origin_registered": True,
-        "honeypot": False,
-        "locale": "fr",
-        "status": "new",
-        "assignee_id": None,
-        "acknowledged_at": None,
-        "updated_at": now,
-    }
+    return prepare(
+        IncomingFeedback(
+            client_id=str(uuid.uuid4()),  # replaced per variant
+            procedure_id=PROCEDURE_ID,
+            ministry_id=ministry_id,
+            received_at=dt.datetime.now(dt.UTC),
+            satisfaction=body["satisfaction"],
+            kind=body["kind"],
+            comment=body["comment"],
+            contact_email=None,
+            page_url=body["page_url"],
+            page_origin=ORIGIN,
+            origin_registered=True,
+            honeypot=False,
+            locale="fr",
+        )
+    )
 
 
 def main() -> None:

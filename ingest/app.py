@@ -65,7 +65,6 @@ def lifespan(settings: Settings) -> Any:
         engine = make_engine(settings)
         writer = Writer(engine)
         limits = RateLimits(settings)
-        await writer.start()
         state = IngestState(
             settings=settings,
             engine=engine,

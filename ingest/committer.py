@@ -22,19 +22,11 @@ from ingest.rows import DatabaseTarget, Impression, ImpressionKey, IncomingFeedb
 from ingest.sql import ROWS_PER_STATEMENT, Dialect
 from retour.receipts import new_receipt
 from retour.redaction import mask
+from retour.sqlite import BUSY_TIMEOUT_MS, PRAGMAS
 
 log = logging.getLogger("retour.ingest")
 
 RECEIPT_ATTEMPTS: Final = 3
-# As retour.db configures SQLAlchemy's connections.
-SQLITE_BUSY_TIMEOUT_S: Final = 10.0
-SQLITE_PRAGMAS: Final = (
-    "PRAGMA journal_mode=WAL",
-    # Synced on every commit: an acknowledged submission survives a power cut.
-    "PRAGMA synchronous=FULL",
-    f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}",
-    "PRAGMA foreign_keys=ON",
-)
 
 
 class Refused(NamedTuple):
@@ -61,15 +53,15 @@ def prepare(incoming: IncomingFeedback) -> dict[str, Any]:
 
 
 def connect(target: DatabaseTarget) -> Any:
-    """A new DBAPI connection, set up as retour.db sets up SQLAlchemy's."""
+    """A new DBAPI connection, set up as retour.db sets up SQLAlchemy's (retour.sqlite)."""
     if target.dialect == "sqlite":
         connection = sqlite3.connect(
             target.address,
-            timeout=SQLITE_BUSY_TIMEOUT_S,
+            timeout=BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,  # transactions are begun by hand (BEGIN IMMEDIATE)
             check_same_thread=False,
         )
-        for pragma in SQLITE_PRAGMAS:
+        for pragma in PRAGMAS:
             connection.execute(pragma)
         return connection
     import psycopg  # only PostgreSQL deployments have it loaded

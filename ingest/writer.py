@@ -57,9 +57,6 @@ class Writer:
         """The writer process's pid while it runs."""
         return self._process.pid if self._process is not None else None
 
-    async def start(self) -> None:
-        """Nothing to do: the process starts with the first submission."""
-
     async def stop(self) -> None:
         """Let the process commit and answer what it was given, then end."""
         self._closed = True

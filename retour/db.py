@@ -11,8 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from retour.settings import Settings, sqlite_path
-
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+from retour.sqlite import BUSY_TIMEOUT_MS, PRAGMAS
 
 
 def make_engine(settings: Settings, **options: Any) -> Engine:
@@ -26,7 +25,7 @@ def make_engine(settings: Settings, **options: Any) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             **options,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -43,12 +42,8 @@ def make_engine(settings: Settings, **options: Any) -> Engine:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    # WAL lets readers work while one writer commits; FULL syncs the WAL on every
-    # commit, so an acknowledged submission survives a power cut, not only a crash.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    for pragma in PRAGMAS:
+        cursor.execute(pragma)
     cursor.close()
 
 
