@@ -10,11 +10,17 @@ The process is started on the first submission (an ingest that only serves the w
 starts one) and again after it dies. If it dies, the submissions it had not answered get a
 503: they may or may not be stored, and the client's retry with the same client_id either
 stores them or finds them, so an answered 2xx is still stored exactly once.
+
+Waits are bounded, for the same reason and with the same answer: a submission the process has
+not answered within ANSWER_TIMEOUT (a database locked by someone else, a PostgreSQL server that
+stopped answering) gets a 503 instead of holding its citizen's request open indefinitely, and
+`stop` kills a process that has not finished within STOP_TIMEOUT.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import itertools
 import logging
@@ -37,14 +43,29 @@ MAX_QUEUED: Final = 20_000
 # A writer process that died is not restarted sooner than this: if it cannot start (say, the
 # database file is not writable), clients get a 503 at once instead of a storm of processes.
 RESTART_DELAY: Final = 1.0
+# Seconds a submission may wait for its commit before it is answered 503 (SQLite's own busy
+# timeout is 10 s; at full speed the longest queue, MAX_QUEUED, drains in well under that).
+ANSWER_TIMEOUT: Final = 15.0
+STOP_TIMEOUT: Final = 30.0  # seconds `stop` waits for the last commits before killing
 
 
 class Writer:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        answer_timeout: float = ANSWER_TIMEOUT,
+        stop_timeout: float = STOP_TIMEOUT,
+    ) -> None:
         self._target = database_target(engine.url)
+        self._answer_timeout = answer_timeout
+        self._stop_timeout = stop_timeout
         self._ids = itertools.count()
         self._waiting: dict[int, asyncio.Future[Any]] = {}  # by request id
         self._unsent: list[tuple[int, IncomingFeedback | Impression]] = []
+        # (last request id, monotonic time) of each frame sent in the last ANSWER_TIMEOUT or so:
+        # a timestamp per frame rather than per request keeps the watch off the hot path.
+        self._sent: collections.deque[tuple[int, float]] = collections.deque()
         self._process: asyncio.subprocess.Process | None = None
         self._running: asyncio.Task[None] | None = None  # starts, feeds and reads the process
         self._flush_scheduled = False
@@ -65,7 +86,14 @@ class Writer:
         self._flush()
         if self._process is not None and self._process.stdin is not None:
             self._process.stdin.close()  # the process ends after answering
-        await self._running
+        running = self._running
+        try:
+            await asyncio.wait_for(asyncio.shield(running), self._stop_timeout)
+        except TimeoutError:
+            log.error("the writer process did not finish in %.0f s: killed", self._stop_timeout)
+            if self._process is not None:
+                self._process.kill()
+            await running  # its pipes close: whatever it did not answer gets a 503
 
     async def add_feedback(self, incoming: IncomingFeedback) -> tuple[int, str]:
         """(id, receipt) once committed; those of the first submission for a repeated client_id."""
@@ -96,6 +124,7 @@ class Writer:
         self._flush_scheduled = False
         if self._unsent and self._process is not None and self._process.stdin is not None:
             self._process.stdin.write(encode_frame(self._unsent))
+            self._sent.append((self._unsent[-1][0], time.monotonic()))
             self._unsent = []
 
     async def _run(self) -> None:
@@ -113,12 +142,37 @@ class Writer:
             self._flush()
             if self._closed:  # stopped while the process was starting
                 self._process.stdin.close()
-            await self._read_answers(self._process.stdout)
+            watch = asyncio.create_task(self._watch())
+            try:
+                await self._read_answers(self._process.stdout)
+            finally:
+                watch.cancel()
             await self._process.wait()
         except Exception:
             log.exception("the writer process failed")
         finally:
             self._ended()
+
+    async def _watch(self) -> None:
+        """Answer 503 to submissions the process has kept waiting over the answer timeout."""
+        while True:
+            await asyncio.sleep(self._answer_timeout / 4)
+            deadline = time.monotonic() - self._answer_timeout
+            overdue = -1
+            while self._sent and self._sent[0][1] <= deadline:
+                overdue = self._sent.popleft()[0]
+            late = list(itertools.takewhile(overdue.__ge__, self._waiting))  # oldest first
+            for request in late:
+                future = self._waiting.pop(request)
+                if not future.done():
+                    future.set_exception(Unavailable())
+            if late:
+                # If they are committed after all, the retry with the same client_id finds them.
+                log.warning(
+                    "%d submissions waited over %.0f s for the database: answered 503",
+                    len(late),
+                    self._answer_timeout,
+                )
 
     async def _read_answers(self, answers: asyncio.StreamReader) -> None:
         while True:
@@ -130,9 +184,11 @@ class Writer:
             self.batches += 1
             waiting = self._waiting
             for request, result in frame:
-                future = waiting.pop(request)
-                if future.done():
-                    continue  # the client went away; what was committed stays committed
+                future = waiting.pop(request, None)
+                if future is None or future.done():
+                    # Answered 503 already (too late), or the client went away: what was
+                    # committed stays committed.
+                    continue
                 if isinstance(result, Refused):
                     future.set_exception(Unavailable())
                 else:
@@ -146,6 +202,7 @@ class Writer:
                 future.set_exception(Unavailable())
         self._waiting.clear()
         self._unsent = []
+        self._sent.clear()
         self._process = None
         self._running = None
         if not self._closed:

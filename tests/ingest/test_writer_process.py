@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -10,6 +11,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,7 @@ from ingest.frames import encode_frame, read_frame
 from ingest.rows import IncomingFeedback
 from ingest.state import IngestState
 from ingest.submissions import Accepted, accept, parse_submission
-from ingest.writer import RESTART_DELAY, database_target
+from ingest.writer import RESTART_DELAY, Writer, database_target
 from retour.models import Procedure
 from retour.settings import Settings
 from tests.ingest.conftest import ORIGIN, stored_feedback
@@ -78,6 +81,74 @@ def test_a_killed_writer_process_answers_503_and_is_restarted(
     assert [row.id for row in rows] == [first.id, again.id]
     assert all(row.comment == "Écrivez-moi au [téléphone masqué]." for row in rows)
     assert all(row.pii_categories == "phone" for row in rows)
+
+
+@contextmanager
+def writes_blocked(engine: Engine) -> Iterator[None]:
+    """Another connection holds the database's write lock, as a stuck process would."""
+    with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection:
+        connection.begin()
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("LOCK TABLE feedback IN EXCLUSIVE MODE")
+        yield
+        connection.rollback()
+
+
+def test_a_submission_kept_waiting_is_answered_503_and_its_retry_stored_once(
+    settings: Settings, procedure: Procedure, engine: Engine
+) -> None:
+    async def scenario() -> tuple[float, Accepted, Accepted]:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app) as state:
+            ingest = dataclasses.replace(
+                state["ingest"],  # type: ignore[index]
+                writer=Writer(engine, answer_timeout=0.5),
+            )
+            token = ingest.tokens.issue(procedure.id)
+            submission = parse_submission(body(procedure, token, str(uuid.uuid4())))
+            with writes_blocked(engine):
+                started = time.monotonic()
+                with pytest.raises(Unavailable):
+                    await accept(ingest, submission)
+                waited = time.monotonic() - started
+            # The lock is gone: the late commit and the retry make one row.
+            retried = await accept(ingest, submission)
+            repeated = await accept(ingest, submission)
+            await ingest.writer.stop()
+            return waited, retried, repeated
+
+    waited, retried, repeated = asyncio.run(scenario())
+    assert 0.5 <= waited < 5  # not the 10 s SQLite's busy timeout would take, nor forever
+    assert retried == repeated
+    assert [row.id for row in stored_feedback(engine)] == [retried.id]
+
+
+def test_stop_kills_a_writer_process_that_does_not_finish(
+    settings: Settings, procedure: Procedure, engine: Engine
+) -> None:
+    async def scenario() -> tuple[bool, float, int | None]:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app) as state:
+            writer = Writer(engine, stop_timeout=0.5)
+            ingest = dataclasses.replace(state["ingest"], writer=writer)  # type: ignore[index]
+            token = ingest.tokens.issue(procedure.id)
+            submission = parse_submission(body(procedure, token, str(uuid.uuid4())))
+            with writes_blocked(engine):
+                waiting = asyncio.create_task(accept(ingest, submission))
+                while writer.process_id is None:
+                    await asyncio.sleep(0.05)
+                pid = writer.process_id
+                await asyncio.sleep(0.5)  # the submission reaches the process, which waits
+                started = time.monotonic()
+                await writer.stop()
+                stopped_in = time.monotonic() - started
+                outcome = await asyncio.gather(waiting, return_exceptions=True)
+            return isinstance(outcome[0], Unavailable), stopped_in, pid
+
+    answered_503, stopped_in, pid = asyncio.run(scenario())
+    assert answered_503
+    assert stopped_in < 5
+    assert pid is not None and not Path(f"/proc/{pid}").exists()
 
 
 def incoming(procedure: Procedure) -> IncomingFeedback:
