@@ -16,11 +16,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import itertools
-import os
 import shutil
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,6 +32,7 @@ from ingest.committer import connect, prepare  # noqa: E402
 from ingest.rows import DatabaseTarget, IncomingFeedback  # noqa: E402
 from ingest.sql import Dialect  # noqa: E402
 from retour.receipts import new_receipt  # noqa: E402
+from retour.uuids import uuid7  # noqa: E402
 
 WAL_FRAME_BYTES = 24 + 4096  # frame header + page (SQLite's default page size)
 INBOX_INDEXES = (
@@ -58,13 +57,9 @@ def random_client_ids() -> Iterator[str]:
 
 
 def uuid7_client_ids() -> Iterator[str]:
-    """What widget/src/send.js makes: 48 bits of milliseconds, then random bits."""
+    """What widget/src/send.js and the hosted form make: 48 bits of milliseconds, then random."""
     while True:
-        milliseconds = time.time_ns() // 1_000_000
-        bits = milliseconds << 80 | int.from_bytes(os.urandom(10)) & ((1 << 80) - 1)
-        bits = bits & ~(0xF << 76) | 0x7 << 76  # version 7
-        bits = bits & ~(0x3 << 62) | 0x2 << 62  # variant 10
-        yield str(uuid.UUID(int=bits))
+        yield uuid7()
 
 
 def sequential_receipts() -> Iterator[str]:

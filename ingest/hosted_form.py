@@ -30,6 +30,7 @@ from retour.i18n import Translate, negotiate, translator
 from retour.models import COMMENT_MAX_LENGTH, KINDS, PROCEDURE_ID_RE
 from retour.receipts import normalize_receipt
 from retour.redaction import clean_comment, mask
+from retour.uuids import uuid7
 
 HERE: Final = Path(__file__).resolve().parent
 LOCALES_DIRS: Final = (HERE / "locales",)
@@ -166,7 +167,7 @@ async def show_form(request: Request) -> Response:
         return _not_found(request, locale)
     # Where the citizen came from, if their browser says (at least the origin, usually).
     referrer = page_location(request.headers.get("referer"))
-    values = {"client_id": str(uuid.uuid4()), "page_url": referrer[0] if referrer else ""}
+    values = {"client_id": uuid7(), "page_url": referrer[0] if referrer else ""}
     return _form_page(request, ingest_state(request), procedure, locale, values=values)
 
 
@@ -240,7 +241,7 @@ async def submit_form(request: Request) -> Response:
     values = read
     # Hidden fields the citizen cannot fix: mend them rather than report them.
     if not _is_uuid(values["client_id"]):
-        values["client_id"] = str(uuid.uuid4())
+        values["client_id"] = uuid7()
     if page_location(values["page_url"]) is None:
         values["page_url"] = ""
     _ = translator(locale, LOCALES_DIRS)

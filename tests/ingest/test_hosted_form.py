@@ -66,7 +66,7 @@ def test_form_is_plain_html_with_a_token_and_no_cookie(
     assert "script-src" not in response.headers["content-security-policy"]  # default-src 'none'
     assert '<html lang="fr"' in response.text
     fields = hidden_fields(response.text)
-    assert fields["token"] and uuid.UUID(fields["client_id"])
+    assert fields["token"] and uuid.UUID(fields["client_id"]).version == 7  # time-ordered
     for value in ("3", "2", "1"):
         assert f'id="satisfaction-{value}"' in response.text
     for kind in ("complaint", "change_request", "malfunction", "omission", "praise", "other"):
@@ -302,7 +302,7 @@ def test_broken_hidden_fields_are_mended_not_reported(
     response = send(client, procedure, broken, satisfaction="2")
     assert response.status_code == 303
     row = stored_feedback(engine)[0]
-    assert uuid.UUID(row.client_id) and row.page_url is None
+    assert uuid.UUID(row.client_id).version == 7 and row.page_url is None
     # No token at all: the form again, with one, and what was typed.
     without = {k: v for k, v in fields.items() if k != "token"}
     fresh = {**without, "client_id": str(uuid.uuid4())}
