@@ -27,6 +27,7 @@ from retour.sqlite import BUSY_TIMEOUT_MS, PRAGMAS
 log = logging.getLogger("retour.ingest")
 
 RECEIPT_ATTEMPTS: Final = 3
+WAL_SIZE_LIMIT: Final = 32 * 1024 * 1024  # bytes
 
 
 class Refused(NamedTuple):
@@ -70,14 +71,17 @@ def connect(target: DatabaseTarget) -> Any:
 
 
 class Committer:
-    def __init__(self, target: DatabaseTarget) -> None:
+    def __init__(self, target: DatabaseTarget, **checkpoints: Any) -> None:
+        """`checkpoints`: the `Checkpointer`'s `interval` and `restart_frames` (for tests)."""
         self._target = target
         self._sql = Dialect(target.dialect)
         self._dbapi: Any = sqlite3 if target.dialect == "sqlite" else _psycopg()
         self._connection: Any = None
         file_database = target.dialect == "sqlite" and target.address != ":memory:"
         self._write_lock = _FileLock(Path(f"{target.address}-writelock")) if file_database else None
-        self._checkpointer = Checkpointer(lambda: connect(target)) if file_database else None
+        self._checkpointer = (
+            Checkpointer(lambda: connect(target), **checkpoints) if file_database else None
+        )
         if self._checkpointer is not None:
             self._checkpointer.start()
 
@@ -114,6 +118,13 @@ class Committer:
         try:
             connection = self._open()
             cursor = connection.cursor()
+            if self._checkpointer is not None and self._checkpointer.restart_wanted.is_set():
+                self._checkpointer.restart_wanted.clear()
+                # Under the write lock nothing commits meanwhile, so this copies the whole WAL
+                # (what came in since the last checkpoint) and the transaction below begins
+                # with none of it left: SQLite starts the WAL over (ingest.checkpoint).
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                cursor.fetchall()
             try:
                 if self._sql.begin:
                     cursor.execute(self._sql.begin)
@@ -140,6 +151,8 @@ class Committer:
             if self._checkpointer is not None:
                 # Checkpoints are the checkpointer thread's job, never a commit's.
                 self._connection.execute("PRAGMA wal_autocheckpoint=0")
+                # When the WAL starts over, its file is cut back to this size.
+                self._connection.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         return self._connection
 
     def _drop_connection(self) -> None:
