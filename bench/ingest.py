@@ -67,6 +67,7 @@ class Result:
     errors: int
     requests: int
     cpu_us: float = 0.0  # server CPU time per request: a figure the machine's noise spares more
+    loop_us: float = 0.0  # of which the event loop's (the main thread; 1 worker only)
 
 
 def submission_body() -> dict[str, Any]:
@@ -197,6 +198,12 @@ def stop_server(process: Any) -> None:
         process.wait()
 
 
+def thread_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process's main thread: with 1 worker, uvicorn's event loop."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its descendants (workers, writer processes)."""
     total = 0.0
@@ -301,9 +308,13 @@ def main() -> None:
             process = start_server(target, port, workers, env)
             try:
                 cpu_before = tree_cpu_seconds(process.pid)
+                loop_before = thread_cpu_seconds(process.pid)
                 result = wrk(name, port, body, args, tmp)
                 cpu = tree_cpu_seconds(process.pid) - cpu_before
                 result.cpu_us = cpu / max(result.requests, 1) * 1e6
+                if workers == 1:
+                    loop = thread_cpu_seconds(process.pid) - loop_before
+                    result.loop_us = loop / max(result.requests, 1) * 1e6
                 results.append(result)
             finally:
                 stop_server(process)
@@ -320,11 +331,13 @@ def main() -> None:
     # Other work on the machine distorts requests/s far more than CPU per request.
     before, after = (" ".join(f"{x:.1f}" for x in load) for load in (load_before, load_after))
     print(f"load average (1, 5, 15 min): {before} before, {after} after")
-    print(f"{'':28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'CPU us/req':>12}")
+    header = f"{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'CPU us/req':>12}"
+    print(f"{'':28}{header}{'loop us/req':>13}")
     for result in results:
+        loop = f"{result.loop_us:>13.0f}" if result.loop_us else f"{'-':>13}"
         print(
             f"{result.name:28}{result.rps:>10.0f}{result.p50_ms:>10.2f}"
-            f"{result.p99_ms:>10.2f}{result.errors:>10}{result.cpu_us:>12.0f}"
+            f"{result.p99_ms:>10.2f}{result.errors:>10}{result.cpu_us:>12.0f}{loop}"
         )
     bare, one, two = results[:3]
     if args.compare_stack:
@@ -333,6 +346,10 @@ def main() -> None:
               f" {stack.cpu_us / one.cpu_us:.2f} CPU per request (Starlette's / fast path's)")
     print(f"\ningest 1 worker / bare Starlette: {one.rps / bare.rps:.2f}  (target >= 0.6)")
     print(f"CPU per request, bare / ingest:   {bare.cpu_us / one.cpu_us:.2f}")
+    # One worker whose event loop had a core to itself and never waited would answer
+    # 1 s / (its loop's CPU per request): the ratio it could reach at this CPU cost.
+    ceiling = 1e6 / one.loop_us / bare.rps
+    print(f"ratio with the loop always busy:  {ceiling:.2f}  (event loop {one.loop_us:.0f} us/req)")
     print(f"ingest 2 workers / 1 worker:      {two.rps / one.rps:.2f}  (target >= 1.7)")
     print(f"ingest p99 at {args.connections} connections: {one.p99_ms:.1f} ms (target < 50 ms)")
 
