@@ -120,11 +120,7 @@ class Committer:
             cursor = connection.cursor()
             if self._checkpointer is not None and self._checkpointer.restart_wanted.is_set():
                 self._checkpointer.restart_wanted.clear()
-                # Under the write lock nothing commits meanwhile, so this copies the whole WAL
-                # (what came in since the last checkpoint) and the transaction below begins
-                # with none of it left: SQLite starts the WAL over (ingest.checkpoint).
-                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                cursor.fetchall()
+                _catch_up(cursor)
             try:
                 if self._sql.begin:
                     cursor.execute(self._sql.begin)
@@ -212,6 +208,20 @@ class Committer:
                 for key, (count, at) in counts.items()
             ],
         )
+
+
+def _catch_up(cursor: Any) -> None:
+    """Checkpoint the whole WAL, so that the next transaction starts it over.
+
+    Called under the write lock: nothing commits meanwhile, so this copies what came in since
+    the checkpointer's last pass and the transaction that follows begins with none of the WAL
+    left to copy, which is when SQLite restarts it (ingest.checkpoint)."""
+    try:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        cursor.fetchall()
+    except sqlite3.Error:
+        # The batch is what matters; the checkpointer will ask again.
+        log.warning("catching up with the WAL failed", exc_info=True)
 
 
 def _psycopg() -> Any:
