@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
-from ingest.checkpoint import Checkpointer
+from ingest.checkpoint import INTERVAL as CHECKPOINT_INTERVAL
+from ingest.checkpoint import RESTART_FRAMES, Checkpointer
 from ingest.rows import DatabaseTarget, Impression, ImpressionKey, IncomingFeedback
 from ingest.sql import ROWS_PER_STATEMENT, Dialect
 from retour.receipts import new_receipt
@@ -71,8 +72,13 @@ def connect(target: DatabaseTarget) -> Any:
 
 
 class Committer:
-    def __init__(self, target: DatabaseTarget, **checkpoints: Any) -> None:
-        """`checkpoints`: the `Checkpointer`'s `interval` and `restart_frames` (for tests)."""
+    def __init__(
+        self,
+        target: DatabaseTarget,
+        *,
+        checkpoint_interval: float = CHECKPOINT_INTERVAL,
+        restart_frames: int = RESTART_FRAMES,
+    ) -> None:
         self._target = target
         self._sql = Dialect(target.dialect)
         self._dbapi: Any = sqlite3 if target.dialect == "sqlite" else _psycopg()
@@ -80,7 +86,9 @@ class Committer:
         file_database = target.dialect == "sqlite" and target.address != ":memory:"
         self._write_lock = _FileLock(Path(f"{target.address}-writelock")) if file_database else None
         self._checkpointer = (
-            Checkpointer(lambda: connect(target), **checkpoints) if file_database else None
+            Checkpointer(lambda: connect(target), checkpoint_interval, restart_frames)
+            if file_database
+            else None
         )
         if self._checkpointer is not None:
             self._checkpointer.start()

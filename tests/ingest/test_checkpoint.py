@@ -28,7 +28,7 @@ def test_constant_writes_still_restart_the_wal(
     session.close()  # a reader's open snapshot would hold any checkpoint back
     target = database_target(engine.url)
     wal = Path(f"{target.address}-wal")
-    committer = Committer(target, interval=0.02, restart_frames=50)
+    committer = Committer(target, checkpoint_interval=0.02, restart_frames=50)
     largest = commits = 0
     try:
         deadline = time.monotonic() + 2
