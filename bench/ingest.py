@@ -198,20 +198,23 @@ def stop_server(process: Any) -> None:
         process.wait()
 
 
-def thread_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process's main thread: with 1 worker, uvicorn's event loop."""
-    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(stat: Path) -> float:
+    """User + system CPU time from a /proc `stat` file (a process's or one thread's)."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid: int) -> float:
+    """CPU time of a process's main thread: with 1 worker, uvicorn's event loop."""
+    return cpu_seconds(Path(f"/proc/{pid}/task/{pid}/stat"))
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its descendants (workers, writer processes)."""
-    total = 0.0
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = cpu_seconds(Path(f"/proc/{pid}/stat"))
     except FileNotFoundError:
         return 0.0
-    total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
             children = (task / "children").read_text().split()

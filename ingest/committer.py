@@ -28,7 +28,6 @@ from retour.sqlite import BUSY_TIMEOUT_MS, PRAGMAS
 log = logging.getLogger("retour.ingest")
 
 RECEIPT_ATTEMPTS: Final = 3
-WAL_SIZE_LIMIT: Final = 32 * 1024 * 1024  # bytes
 
 
 class Refused(NamedTuple):
@@ -80,6 +79,9 @@ class Committer:
         restart_frames: int = RESTART_FRAMES,
     ) -> None:
         self._target = target
+        # Twice the WAL at which the writer restarts it (4 KiB pages): a WAL that long was held
+        # back by a reader (a backup, say), and when it starts over its file is cut back to this.
+        self._wal_size_limit = 2 * restart_frames * 4096
         self._sql = Dialect(target.dialect)
         self._dbapi: Any = sqlite3 if target.dialect == "sqlite" else _psycopg()
         self._connection: Any = None
@@ -155,8 +157,7 @@ class Committer:
             if self._checkpointer is not None:
                 # Checkpoints are the checkpointer thread's job, never a commit's.
                 self._connection.execute("PRAGMA wal_autocheckpoint=0")
-                # When the WAL starts over, its file is cut back to this size.
-                self._connection.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+                self._connection.execute(f"PRAGMA journal_size_limit={self._wal_size_limit}")
         return self._connection
 
     def _drop_connection(self) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import datetime as dt
 import itertools
 import logging
@@ -92,7 +93,8 @@ class Writer:
         except TimeoutError:
             log.error("the writer process did not finish in %.0f s: killed", self._stop_timeout)
             if self._process is not None:
-                self._process.kill()
+                with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                    self._process.kill()
             await running  # its pipes close: whatever it did not answer gets a 503
 
     async def add_feedback(self, incoming: IncomingFeedback) -> tuple[int, str]:

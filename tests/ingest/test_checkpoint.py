@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ingest.committer import WAL_SIZE_LIMIT, Committer, prepare
+from ingest.committer import Committer, prepare
 from ingest.writer import database_target
 from retour.models import Procedure
 from tests.ingest.conftest import stored_feedback
@@ -27,18 +28,48 @@ def test_constant_writes_still_restart_the_wal(
         pytest.skip("a SQLite WAL matter")
     session.close()  # a reader's open snapshot would hold any checkpoint back
     target = database_target(engine.url)
-    wal = Path(f"{target.address}-wal")
     committer = Committer(target, checkpoint_interval=0.02, restart_frames=50)
-    largest = commits = 0
     try:
-        deadline = time.monotonic() + 2
-        while time.monotonic() < deadline:
-            committer.commit([prepare(incoming(procedure))])
-            commits += 1
-            largest = max(largest, wal.stat().st_size)
+        sizes = write_for(2.0, committer, procedure, wal_of(engine))
     finally:
         committer.close()
-    assert len(stored_feedback(engine)) == commits
+    assert len(stored_feedback(engine)) == len(sizes)
     # Each commit writes well over 4 pages (19 here): without restarts the WAL holds them all.
-    assert largest * 3 < commits * 4 * PAGE_BYTES
-    assert largest < WAL_SIZE_LIMIT
+    assert max(sizes) * 3 < len(sizes) * 4 * PAGE_BYTES
+
+
+def test_a_wal_a_reader_held_back_is_cut_back_once_it_starts_over(
+    procedure: Procedure, engine: Engine, backend: str, session: Session
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("a SQLite WAL matter")
+    session.close()
+    target = database_target(engine.url)
+    limit = 2 * 50 * PAGE_BYTES  # what the committer sets for restart_frames=50
+    committer = Committer(target, checkpoint_interval=0.02, restart_frames=50)
+    reader = sqlite3.connect(target.address, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM feedback").fetchone()  # a snapshot, kept open
+        held_back = write_for(0.5, committer, procedure, wal_of(engine))
+        reader.execute("COMMIT")
+        released = write_for(1.0, committer, procedure, wal_of(engine))
+    finally:
+        reader.close()
+        committer.close()
+    assert max(held_back) > 4 * limit  # nothing could be copied past the reader's snapshot
+    assert min(released) <= limit  # the file itself shrank, not only the part in use
+
+
+def write_for(seconds: float, committer: Committer, procedure: Procedure, wal: Path) -> list[int]:
+    """Commit one submission after another; the WAL file's size after each."""
+    sizes = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        committer.commit([prepare(incoming(procedure))])
+        sizes.append(wal.stat().st_size)
+    return sizes
+
+
+def wal_of(engine: Engine) -> Path:
+    return Path(f"{engine.url.database}-wal")
