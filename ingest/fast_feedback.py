@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from ingest.cors import simple_response_headers
 from ingest.errors import ApiError, unexpected_error_handler
-from ingest.feedback import submit_feedback
+from ingest.feedback import accept_feedback
 
 FEEDBACK_PATH = "/api/v1/feedback"
 
@@ -44,17 +44,24 @@ class IngestApp(Starlette):
 
 
 async def _post_feedback(scope: Scope, receive: Receive, send: Send) -> None:
-    request = Request(scope, receive)
     try:
-        response = await submit_feedback(request)
+        body = await accept_feedback(scope, receive)
     except ApiError as exc:
-        response = exc.response()
+        await _send(exc.response(), send, simple_response_headers(scope))
+        return
     except Exception as exc:
         # As Starlette's ServerErrorMiddleware does, outside CORS: log, answer 500, re-raise.
-        response = await unexpected_error_handler(request, exc)
+        response = await unexpected_error_handler(Request(scope, receive), exc)
         await _send(response, send, [])
         raise
-    await _send(response, send, simple_response_headers(scope))
+    # The headers `Response(body, 202, media_type="application/json")` would send, in order.
+    headers = [
+        (b"content-length", b"%d" % len(body)),
+        (b"content-type", b"application/json"),
+        *simple_response_headers(scope),
+    ]
+    await send({"type": "http.response.start", "status": 202, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _send(response: Response, send: Send, extra: list[tuple[bytes, bytes]]) -> None:

@@ -18,7 +18,7 @@ from retour.models import IMPRESSION_EVENTS, PROCEDURE_ID_RE, utcnow
 
 async def count_impression(request: Request) -> Response:
     state = ingest_state(request)
-    await state.limits.check_client(request, scope="impressions")
+    await state.limits.check_client(request.scope, kind="impressions")
     data = await read_json_object(request)
     procedure_id = data.get("procedure_id")
     if not isinstance(procedure_id, str) or not PROCEDURE_ID_RE.match(procedure_id):

@@ -175,6 +175,24 @@ def test_streamed_body_over_16_kib_is_413_without_content_length(
     assert_error(response, 413, "body_too_large", None)
 
 
+def test_streamed_body_in_many_chunks_is_accepted_whole(
+    client: httpx.Client, submission: Build, engine: Engine
+) -> None:
+    body = submission(comment="Réponse reçue en plusieurs morceaux. " * 40)
+    raw = json.dumps(body).encode()
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(raw), 100):
+            yield raw[start : start + 100]  # each chunk its own ASGI message
+
+    response = client.post(
+        "/api/v1/feedback", content=chunks(), headers={"Content-Type": "text/plain"}
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 202, response.text
+    assert [row.comment for row in stored_feedback(engine)] == [body["comment"]]
+
+
 @pytest.mark.parametrize(
     "raw",
     [
