@@ -1,12 +1,15 @@
 """Procedures and their registered origins, cached in memory for a few seconds.
 
 A submission then needs no read query: the writer's INSERT is its only database work.
-A few seconds of staleness is harmless (a new procedure answers 404 for at most that long).
+An entry past its TTL is still answered for one more TTL while a background query refreshes
+it, and one older than that is waited for. A few seconds of staleness is harmless: a new
+procedure answers 404 for at most two TTLs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import Final
@@ -16,6 +19,8 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
 
 from retour.models import Procedure, ProcedureOrigin
+
+log = logging.getLogger("retour.ingest")
 
 DEFAULT_TTL = 5.0
 PROCEDURES: Final[Table] = Procedure.__table__  # type: ignore[attr-defined]
@@ -38,30 +43,51 @@ class ProcedureCache:
         # procedure id -> (expires at, procedure or None for unknown/archived)
         self._entries: dict[str, tuple[float, KnownProcedure | None]] = {}
         self._loading: dict[str, asyncio.Future[KnownProcedure | None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def get(self, procedure_id: str) -> KnownProcedure | None:
         entry = self._entries.get(procedure_id)
-        if entry is not None and entry[0] > time.monotonic():
-            return entry[1]
-        # Concurrent misses for one id share one query.
-        pending = self._loading.get(procedure_id)
-        if pending is not None:
-            return await asyncio.shield(pending)
+        if entry is not None:
+            expires_at, procedure = entry
+            now = time.monotonic()
+            if now < expires_at:
+                return procedure
+            if now < expires_at + self._ttl:
+                # Stale by less than one more TTL: answer with it and refresh in the background.
+                # Waiting instead held up every submission for the procedure meanwhile, a
+                # stall for the whole load every TTL.
+                if procedure_id not in self._loading:
+                    self._start_loading(procedure_id)
+                return procedure
+        # Never seen, or not asked for in a while: wait. Concurrent misses share one query.
+        pending = self._loading.get(procedure_id) or self._start_loading(procedure_id)
+        return await asyncio.shield(pending)
+
+    def _start_loading(self, procedure_id: str) -> asyncio.Future[KnownProcedure | None]:
         future: asyncio.Future[KnownProcedure | None] = asyncio.get_running_loop().create_future()
         self._loading[procedure_id] = future
+        task = asyncio.create_task(self._fill(procedure_id, future))
+        self._tasks.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._tasks.discard)
+        return future
+
+    async def _fill(self, procedure_id: str, future: asyncio.Future[KnownProcedure | None]) -> None:
         try:
             procedure = await anyio.to_thread.run_sync(self._load, procedure_id)
         except BaseException as exc:
+            if isinstance(exc, Exception):
+                log.warning("loading procedure %r failed", procedure_id, exc_info=True)
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters (if any) get it through shield
-            raise
+            if not isinstance(exc, Exception):
+                raise
+            return
         finally:
             del self._loading[procedure_id]
         if len(self._entries) > 10_000:
             self._entries.clear()  # unknown ids sent in bulk must not grow memory forever
         self._entries[procedure_id] = (time.monotonic() + self._ttl, procedure)
         future.set_result(procedure)
-        return procedure
 
     def _load(self, procedure_id: str) -> KnownProcedure | None:
         from ingest.submissions import page_location
