@@ -16,8 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ingest.app import create_app
+from ingest.committer import connect
 from ingest.state import IngestState
 from ingest.submissions import Accepted, accept, parse_submission
+from ingest.writer import database_target
 from retour.models import Feedback, Procedure, utcnow
 from retour.settings import Settings
 from tests.ingest.conftest import ORIGIN, stored_feedback
@@ -155,3 +157,16 @@ def test_the_wal_is_checkpointed_by_its_own_thread(
     # 300 comments of 1.5 kB (and their full-text index) were written back into the file.
     assert asyncio.run(scenario()) > 300 * 1_500
     assert len(stored_feedback(engine)) == 300
+
+
+def test_the_writers_statement_journal_stays_in_memory(engine: Engine, backend: str) -> None:
+    """Its multi-row INSERT fires the full-text trigger, so SQLite keeps a statement journal:
+    on disk, a temporary file created, written and deleted by every commit."""
+    if backend != "sqlite":
+        pytest.skip("a SQLite setting")
+    connection = connect(database_target(engine.url))
+    try:
+        assert connection.execute("PRAGMA temp_store").fetchone() == (2,)  # MEMORY
+        assert connection.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL, still
+    finally:
+        connection.close()
