@@ -8,7 +8,8 @@ timings on a shared machine, the count is the same from run to run.
 
 Each variant gets a fresh, migrated database holding `--rows` submissions, then commits
 `--commits` batches of `--batch` rows with the writer's own SQL (`ingest.sql`) and
-connection set-up (`ingest.committer.connect`), and prints the WAL frames per commit.
+connection set-up (`ingest.committer.connect`), and prints the WAL frames and the write
+system calls (`syscw` in /proc/self/io, two per WAL frame) per commit.
 """
 
 from __future__ import annotations
@@ -92,10 +93,25 @@ VARIANTS: dict[str, tuple[Callable[[], Iterator[str]], Callable[[], Iterator[str
         random_receipts,
         [f"DROP INDEX {name}" for name in INBOX_INDEXES],
     ),
+    # What the writer did before: the statement journal in a temporary file, every commit.
+    "statement journal on disk": (
+        clustered_client_ids,
+        random_receipts,
+        ["PRAGMA temp_store=FILE"],
+    ),
 }
 
 
-def frames_per_commit(name: str, args: argparse.Namespace) -> float:
+def write_calls() -> int:
+    """Write system calls this process has made so far (Linux: /proc/self/io)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("syscw:"):
+            return int(line.split()[1])
+    raise RuntimeError("no syscw in /proc/self/io")
+
+
+def per_commit(name: str, args: argparse.Namespace) -> tuple[float, float]:
+    """(WAL pages, write system calls) per commit."""
     client_ids_for, receipts_for, changes = VARIANTS[name]
     client_ids, receipts = client_ids_for(), receipts_for()
     directory = Path(tempfile.mkdtemp(prefix="retour-wal-"))
@@ -121,11 +137,13 @@ def frames_per_commit(name: str, args: argparse.Namespace) -> float:
         for _ in range(args.rows // 250):
             commit(250)
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        writes_before = write_calls()
         for _ in range(args.commits):
             commit(args.batch)
+        writes = write_calls() - writes_before
         wal_bytes = Path(f"{path}-wal").stat().st_size
         connection.close()
-        return wal_bytes / WAL_FRAME_BYTES / args.commits
+        return wal_bytes / WAL_FRAME_BYTES / args.commits, writes / args.commits
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -161,9 +179,12 @@ def main() -> None:
     print(f"{args.rows} rows stored, then {args.commits} commits of {args.batch} rows")
     baseline = None
     for name in VARIANTS:
-        frames = frames_per_commit(name, args)
+        frames, writes = per_commit(name, args)
         baseline = baseline or frames
-        print(f"{name:30} {frames:6.1f} WAL pages a commit   {frames / baseline:5.2f}")
+        print(
+            f"{name:30} {frames:6.1f} WAL pages a commit   {frames / baseline:5.2f}"
+            f"   {writes:6.1f} write calls a commit"
+        )
 
 
 if __name__ == "__main__":
