@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -49,6 +49,8 @@ async def _post_feedback(scope: Scope, receive: Receive, send: Send) -> None:
     except ApiError as exc:
         await _send(exc.response(), send, simple_response_headers(scope))
         return
+    except ClientDisconnect:
+        return  # gone before its body was read: nobody to answer, nothing stored
     except Exception as exc:
         # As Starlette's ServerErrorMiddleware does, outside CORS: log, answer 500, re-raise.
         response = await unexpected_error_handler(Request(scope, receive), exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -121,3 +122,33 @@ def test_a_bug_answers_500_alike_and_is_raised(settings: Settings) -> None:
     slow = asyncio.run(post(create_app(settings, fast_feedback=False)))
     assert fast == slow
     assert fast[0] == 500 and fast[2]["error"]["code"] == "internal"
+
+
+def test_a_client_gone_before_its_body_gets_no_answer_and_no_error_logged(
+    settings: Settings, engine: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(settings)
+    sent: list[dict[str, Any]] = []
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": URL,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"200")],
+        "client": ("192.0.2.7", 40000),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def scenario() -> None:
+        async with app.router.lifespan_context(app) as state:
+            await app({**scope, "state": dict(state)}, receive, send)  # type: ignore[call-overload]
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(scenario())
+    assert sent == []
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert stored_feedback(engine) == []
