@@ -104,11 +104,8 @@ class ProcedureOrigin(SQLModel, table=True):
 class Feedback(SQLModel, table=True):
     """One stored submission. `comment` is stored already masked; the raw text never is."""
 
-    __table_args__ = (
-        Index("ix_feedback_ministry_received", "ministry_id", "received_at", "id"),
-        Index("ix_feedback_procedure_received", "procedure_id", "received_at"),
-        Index("ix_feedback_ministry_status", "ministry_id", "status"),
-    )
+    # The inbox's indexes, and the full-text index, are in migration 0002 (dialect-specific).
+    __table_args__ = (Index("ix_feedback_ministry_received", "ministry_id", "received_at", "id"),)
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     client_id: str = Field(max_length=36, unique=True)
