@@ -9,7 +9,8 @@ timings on a shared machine, the count is the same from run to run.
 Each variant gets a fresh, migrated database holding `--rows` submissions, then commits
 `--commits` batches of `--batch` rows with the writer's own SQL (`ingest.sql`) and
 connection set-up (`ingest.committer.connect`), and prints the WAL frames and the write
-system calls (`syscw` in /proc/self/io, two per WAL frame) per commit.
+system calls (`syscw` in /proc/self/io: two per WAL frame, plus those to any temporary
+file) per commit.
 """
 
 from __future__ import annotations

@@ -75,12 +75,11 @@ class ProcedureCache:
         try:
             procedure = await anyio.to_thread.run_sync(self._load, procedure_id)
         except BaseException as exc:
-            if isinstance(exc, Exception):
-                log.warning("loading procedure %r failed", procedure_id, exc_info=True)
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters (if any) get it through shield
             if not isinstance(exc, Exception):
-                raise
+                raise  # cancelled (shutdown): nothing to log
+            log.warning("loading procedure %r failed", procedure_id, exc_info=True)
             return
         finally:
             del self._loading[procedure_id]
