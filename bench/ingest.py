@@ -13,7 +13,7 @@ Runs, one after the other, each under uvicorn (uvloop, httptools) in its own pro
 Each is loaded by wrk (a separate process) posting submissions with unique client_ids,
 after a warm-up load that is not counted (`--warmup`, seconds: a server runs for days, and
 its first submission starts the writer process, a wait of ~100 ms that 64 requests shared,
-a tenth of the slowest 1 % of a 10 s run). The script prints requests/s, p50 and p99 and
+about a tenth of the slowest 1 % of a run). The script prints requests/s, p50 and p99 and
 the ratios, then checks that every 202 is a stored row.
 """
 
