@@ -12,11 +12,12 @@ hosted form needs the same check:
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import math
 import time
-from typing import Final
+from typing import Final, NamedTuple
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -47,8 +48,10 @@ class RateLimits:
                 implementation="redispy",
                 connection_pool=self._pool,  # type: ignore[arg-type]  # typed too narrowly upstream
             )
+            self._memory: _SweptMemoryStorage | None = None
         else:
-            self.storage = _SweptMemoryStorage()
+            self._memory = _SweptMemoryStorage()
+            self.storage = self._memory
         self._limiter = FixedWindowRateLimiter(self.storage)
         self._prefix = settings.redis_prefix
         self._per_client = parse(settings.rate_limit)
@@ -58,10 +61,9 @@ class RateLimits:
             self._per_client.multiples,
             self._per_client.namespace,
         )
-        self._suffixes = {
-            item: f"{item.amount}/{item.multiples}/{item.GRANULARITY.name}"
-            for item in (self._per_client, self._per_procedure, self._impressions)
-        }
+        self._client_limit = _Limit.of(self._per_client, self._prefix, "feedback")
+        self._procedure_limit = _Limit.of(self._per_procedure, self._prefix, "procedure")
+        self._impressions_limit = _Limit.of(self._impressions, self._prefix, "impressions")
         self._trusted: tuple[IpNetwork, ...] = tuple(
             ipaddress.ip_network(proxy, strict=False) for proxy in settings.trusted_proxies
         )
@@ -95,23 +97,26 @@ class RateLimits:
 
     async def check_client(self, scope: Scope, kind: str = "feedback") -> None:
         """The per-address limit of a submission (`kind="feedback"`) or an impression."""
-        item = self._impressions if kind == "impressions" else self._per_client
-        await self._hit(item, self.client_address(scope), kind)
+        limit = self._impressions_limit if kind == "impressions" else self._client_limit
+        await self._hit(limit, self.client_address(scope))
 
     async def check_procedure(self, procedure_id: str) -> None:
-        await self._hit(self._per_procedure, procedure_id, "procedure")
+        await self._hit(self._procedure_limit, procedure_id)
 
-    async def _hit(self, item: RateLimitItem, key: str, scope: str) -> None:
+    async def _hit(self, limit: _Limit, key: str) -> None:
+        item = limit.item
         try:
-            # What FixedWindowRateLimiter.hit does, with the key's constant part built once
+            # What FixedWindowRateLimiter.hit does, with the key's constant parts built once
             # per limit (`key_for` cost as much as the storage's increment); same keys.
-            count = await self.storage.incr(
-                f"{item.namespace}/{self._prefix}/{key}/{scope}/{self._suffixes[item]}",
-                item.get_expiry(),
-            )
+            storage_key = f"{limit.head}{key}{limit.tail}"
+            if self._memory is not None:
+                count = self._memory.incr_now(storage_key, limit.expiry)
+            else:
+                count = await self.storage.incr(storage_key, limit.expiry)
             if count <= item.amount:
                 return
-            reset_at = (await self._limiter.get_window_stats(item, self._prefix, key, scope))[0]
+            stats = await self._limiter.get_window_stats(item, self._prefix, key, limit.scope)
+            reset_at = stats[0]
         except Exception:
             # Storage down: let citizens through rather than lose what they wrote.
             log.warning("rate-limit storage unavailable; not limiting", exc_info=True)
@@ -125,6 +130,24 @@ class RateLimits:
         except ValueError:
             return False
         return any(ip in network for network in self._trusted)
+
+
+class _Limit(NamedTuple):
+    """One limit and the constant parts of its storage keys, `{head}{key}{tail}`."""
+
+    item: RateLimitItem
+    scope: str
+    head: str
+    tail: str
+    expiry: int
+
+    @classmethod
+    def of(cls, item: RateLimitItem, prefix: str, scope: str) -> _Limit:
+        # The key `limits` builds: namespace/prefix/key/scope/amount/multiples/granularity.
+        suffix = f"{item.amount}/{item.multiples}/{item.GRANULARITY.name}"
+        return cls(
+            item, scope, f"{item.namespace}/{prefix}/", f"/{scope}/{suffix}", item.get_expiry()
+        )
 
 
 class _SweptMemoryStorage(MemoryStorage):
@@ -141,8 +164,13 @@ class _SweptMemoryStorage(MemoryStorage):
     def __init__(self) -> None:
         super().__init__()
         self._next_sweep = 0.0
+        self._sweeps: set[asyncio.Task[None]] = set()
 
     async def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        return self.incr_now(key, expiry, amount)
+
+    def incr_now(self, key: str, expiry: float, amount: int = 1) -> int:
+        """`incr` without a coroutine: the limiter's own hits call it directly."""
         now = time.time()
         if self.expirations.get(key, 0) <= now:
             self.storage.pop(key, None)
@@ -150,12 +178,19 @@ class _SweptMemoryStorage(MemoryStorage):
             self.locks.pop(key, None)
         if now >= self._next_sweep:
             self._next_sweep = now + SWEEP_INTERVAL
-            await getattr(self, _LIBRARY_SWEEP)()
+            self._sweep()
         count = self.storage[key] + amount
         self.storage[key] = count
         if count == amount:
             self.expirations[key] = now + expiry
         return count
+
+    def _sweep(self) -> None:
+        # The library's sweep only starts a task (when none runs): start it the same way.
+        sweep = getattr(self, _LIBRARY_SWEEP)()
+        task = asyncio.get_running_loop().create_task(sweep)
+        self._sweeps.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._sweeps.discard)
 
 
 async def check_submission_limits(request: Request, procedure_id: str) -> None:
