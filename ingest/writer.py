@@ -2,8 +2,9 @@
 
 Requests hand their submission to `Writer` and wait on a future. Everything handed over in
 one turn of the event loop leaves in one frame to the writer process (`ingest.writer_process`),
-which masks the comments and commits whatever arrived while its previous commit ran as one
-transaction: durability (an fsync per commit with synchronous=FULL) is paid once per batch.
+or in a frame a millisecond when the turn lasts longer (HAND_OVER_AFTER). The process masks
+the comments and commits whatever arrived while its previous commit ran as one transaction:
+durability (an fsync per commit with synchronous=FULL) is paid once per batch.
 A future is resolved only when the process answers after COMMIT: the 202 means "stored".
 
 The process is started on the first submission (an ingest that only serves the widget never
@@ -48,6 +49,11 @@ RESTART_DELAY: Final = 1.0
 # timeout is 10 s; at full speed the longest queue, MAX_QUEUED, drains in well under that).
 ANSWER_TIMEOUT: Final = 15.0
 STOP_TIMEOUT: Final = 30.0  # seconds `stop` waits for the last commits before killing
+# Seconds a submission may wait in the loop before it goes to the writer process, even when
+# the loop's turn is not over. Under load one turn reads dozens of requests, and the process
+# sat idle until the last was validated, then the loop idled while it committed them all:
+# handing over every millisecond lets the two overlap (docs/performance.md, seventh session).
+HAND_OVER_AFTER: Final = 0.001
 
 
 class Writer:
@@ -73,9 +79,11 @@ class Writer:
         # getpid() system call in Python 3.11, and the hot path needed it twice a request.
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flush_scheduled = False
+        self._first_unsent_at = 0.0  # monotonic time the oldest of `_unsent` was queued
         self._restart_at = 0.0
         self._closed = False
         self.batches = 0  # how many transactions; tests and the benchmark read it
+        self.frames_sent = 0  # how many frames of submissions went to the process
 
     @property
     def process_id(self) -> int | None:
@@ -122,8 +130,15 @@ class Writer:
         request = next(self._ids)
         future: asyncio.Future[Any] = loop.create_future()
         self._waiting[request] = future
-        self._unsent.append((request, item))
-        if self._process is not None and not self._flush_scheduled:
+        unsent = self._unsent
+        if not unsent:
+            self._first_unsent_at = time.monotonic()
+        unsent.append((request, item))
+        if self._process is None:
+            return future  # the process, once started, is sent what queued meanwhile
+        if time.monotonic() - self._first_unsent_at >= HAND_OVER_AFTER:
+            self._flush()
+        elif not self._flush_scheduled:
             # After every request that is ready in this turn of the loop: one frame for all.
             self._flush_scheduled = True
             loop.call_soon(self._flush)
@@ -133,6 +148,7 @@ class Writer:
         self._flush_scheduled = False
         if self._unsent and self._process is not None and self._process.stdin is not None:
             self._process.stdin.write(encode_frame(self._unsent))
+            self.frames_sent += 1
             self._sent.append((self._unsent[-1][0], time.monotonic()))
             self._unsent = []
 

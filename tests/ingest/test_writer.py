@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,9 +18,10 @@ from sqlmodel import Session
 
 from ingest.app import create_app
 from ingest.committer import connect
+from ingest.rows import IncomingFeedback
 from ingest.state import IngestState
 from ingest.submissions import Accepted, accept, parse_submission
-from ingest.writer import database_target
+from ingest.writer import HAND_OVER_AFTER, database_target
 from retour.models import Feedback, Procedure, utcnow
 from retour.settings import Settings
 from tests.ingest.conftest import ORIGIN, stored_feedback
@@ -170,3 +172,50 @@ def test_the_writers_statement_journal_stays_in_memory(engine: Engine, backend: 
         assert connection.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL, still
     finally:
         connection.close()
+
+
+def test_a_long_loop_turn_hands_submissions_over_as_it_goes(
+    settings: Settings, procedure: Procedure, engine: Engine
+) -> None:
+    """Under load one turn of the loop validates dozens of submissions. Those queued for
+    HAND_OVER_AFTER already go to the writer process before the turn ends, so that it
+    commits while the loop goes on; younger ones wait for the end of the turn."""
+
+    def incoming(comment: str) -> IncomingFeedback:
+        return IncomingFeedback(
+            client_id=str(uuid.uuid4()),
+            procedure_id=procedure.id,
+            ministry_id=procedure.ministry_id,
+            received_at=utcnow(),
+            satisfaction=3,
+            kind=None,
+            comment=comment,
+            contact_email=None,
+            page_url=None,
+            page_origin=None,
+            origin_registered=False,
+            honeypot=False,
+            locale="fr",
+        )
+
+    async def scenario() -> list[int]:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app) as state:
+            ingest: IngestState = state["ingest"]  # type: ignore[index]
+            writer = ingest.writer
+            await writer.add_feedback(incoming("démarre le processus"))
+            frames = [writer.frames_sent]
+            # One stretch of the loop's work, with no await: one turn.
+            first = writer.add_feedback(incoming("premier"))
+            time.sleep(2 * HAND_OVER_AFTER)
+            second = writer.add_feedback(incoming("deuxième"))  # the first waited long enough
+            frames.append(writer.frames_sent)
+            third = writer.add_feedback(incoming("troisième"))  # young: end of the turn
+            frames.append(writer.frames_sent)
+            await asyncio.gather(first, second, third)
+            frames.append(writer.frames_sent)
+            return frames
+
+    started, mid_turn, young, ended = asyncio.run(scenario())
+    assert (mid_turn, young, ended) == (started + 1, started + 1, started + 2)
+    assert {row.comment for row in stored_feedback(engine)} >= {"premier", "deuxième", "troisième"}
