@@ -36,7 +36,7 @@ from sqlalchemy.engine import URL, Engine
 
 from ingest.committer import Refused
 from ingest.errors import Unavailable
-from ingest.frames import HEADER, decode_frame, encode_frame
+from ingest.frames import HEADER, decode_frame, encode_frame, encode_items
 from ingest.rows import DatabaseTarget, Impression, ImpressionKey, IncomingFeedback
 
 log = logging.getLogger("retour.ingest")
@@ -147,7 +147,7 @@ class Writer:
     def _flush(self) -> None:
         self._flush_scheduled = False
         if self._unsent and self._process is not None and self._process.stdin is not None:
-            self._process.stdin.write(encode_frame(self._unsent))
+            self._process.stdin.write(encode_items(self._unsent))
             self.frames_sent += 1
             self._sent.append((self._unsent[-1][0], time.monotonic()))
             self._unsent = []

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, Final
 
 from ingest.committer import REFUSED, Committer, Result, prepare
-from ingest.frames import read_frame, write_frame
+from ingest.frames import decode_items, read_frame, write_frame
 from ingest.rows import DatabaseTarget, Impression, IncomingFeedback
 
 log = logging.getLogger("retour.ingest")
@@ -80,7 +80,7 @@ def _read(requests: BinaryIO, prepared: queue.SimpleQueue[_Prepared | None]) -> 
     """Reader thread: frames from the parent, prepared, onto the queue; None at the end."""
     try:
         while (frame := read_frame(requests)) is not None:
-            for request, item in frame:
+            for request, item in decode_items(frame):
                 prepared.put((request, _prepare(item)))
     except Exception:
         log.exception("reading from the ingest process failed")

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from ingest.app import create_app
 from ingest.errors import Unavailable
-from ingest.frames import encode_frame, read_frame
+from ingest.frames import encode_frame, encode_items, read_frame
 from ingest.rows import IncomingFeedback
 from ingest.state import IngestState
 from ingest.submissions import Accepted, accept, parse_submission
@@ -184,7 +184,7 @@ def test_the_process_commits_what_it_read_and_ends_with_its_input(
         assert child.stdin is not None and child.stdout is not None
         try:
             child.stdin.write(encode_frame(database_target(engine.url)))
-            child.stdin.write(encode_frame([(7, incoming(procedure))]))
+            child.stdin.write(encode_items([(7, incoming(procedure))]))
             child.stdin.flush()
             [(request, (feedback_id, receipt))] = read_frame(child.stdout)
             assert request == 7 and isinstance(feedback_id, int) and len(receipt) == 11
@@ -193,7 +193,7 @@ def test_the_process_commits_what_it_read_and_ends_with_its_input(
             time.sleep(0.2)
             assert child.poll() is None
             last = incoming(procedure)
-            child.stdin.write(encode_frame([(8, last)]))
+            child.stdin.write(encode_items([(8, last)]))
             child.stdin.close()  # at once: the process has not read it yet
             assert child.wait(timeout=10) == 0
         finally:
