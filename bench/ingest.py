@@ -1,8 +1,9 @@
 """Ingest throughput against a bare Starlette baseline, measured in the same run.
 
-    .venv/bin/python bench/ingest.py [--duration 10] [--connections 64]
+    .venv/bin/python bench/ingest.py [--rounds 3] [--duration 10] [--connections 64]
 
-Runs, one after the other, each under uvicorn (uvloop, httptools) in its own process:
+Runs, one after the other and `--rounds` times over, each under uvicorn (uvloop, httptools)
+in its own process:
   1. bare Starlette: parse the JSON, answer 202 (the baseline);
   2. bare Starlette, 2 workers: what two workers can gain at all on this machine, whose
      cores wrk shares (the ceiling for the 2-workers target);
@@ -13,8 +14,11 @@ Runs, one after the other, each under uvicorn (uvloop, httptools) in its own pro
 Each is loaded by wrk (a separate process) posting submissions with unique client_ids,
 after a warm-up load that is not counted (`--warmup`, seconds: a server runs for days, and
 its first submission starts the writer process, a wait of ~100 ms that 64 requests shared,
-about a tenth of the slowest 1 % of a run). The script prints requests/s, p50 and p99 and
-the ratios, then checks that every 202 is a stored row.
+about a tenth of the slowest 1 % of a run). The script prints requests/s, p50 and p99 of
+every run, checks that every 202 is a stored row, and prints each ratio as the median over
+the rounds of the ratio within a round: this machine's speed drifts by a fifth over minutes,
+and one bare run and one ingest run half a minute apart could give 0.52 or 0.74 for the
+same code.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -288,6 +293,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=2, help="seconds of load not counted")
     parser.add_argument(
+        "--rounds", type=int, default=3, help="times the four servers run, one after the other"
+    )
+    parser.add_argument(
         "--compare-stack",
         action="store_true",
         help="also run the ingest with the feedback route through Starlette's stack",
@@ -315,67 +323,90 @@ def main() -> None:
     if args.compare_stack:
         stack_app = ["bench.ingest:starlette_path_app", "--factory"]
         runs.append(("ingest via Starlette stack", stack_app, 1))
-    results: list[Result] = []
+    # The machine's speed drifts over minutes: each ratio compares runs of the same round,
+    # and the rounds' median is the figure.
+    rounds: list[list[Result]] = []
     load_before = os.getloadavg()
     try:
-        for name, target, workers in runs:
-            port = free_port()
-            process = start_server(target, port, workers, env)
-            try:
-                if args.warmup:
-                    wrk(name, port, body, args, tmp, duration=args.warmup)
-                    time.sleep(0.5)  # the warm-up's last submissions commit
-                before = count_rows(url)
-                cpu_before = tree_cpu_seconds(process.pid)
-                loop_before = thread_cpu_seconds(process.pid)
-                result = wrk(name, port, body, args, tmp)
-                cpu = tree_cpu_seconds(process.pid) - cpu_before
-                result.cpu_us = cpu / max(result.requests, 1) * 1e6
-                if workers == 1:
-                    loop = thread_cpu_seconds(process.pid) - loop_before
-                    result.loop_us = loop / max(result.requests, 1) * 1e6
-                results.append(result)
-            finally:
-                stop_server(process)
-            if not target[0].startswith("bench.ingest:bare"):
-                stored = count_rows(url) - before
-                accepted = results[-1].requests - results[-1].errors
-                # wrk counts requests it completed; a 202 it saw is a stored row.
-                print(f"  {name}: {stored} rows stored for {accepted} answered 2xx")
+        for _ in range(args.rounds):
+            rounds.append([run_one(run, url, env, body, args, tmp) for run in runs])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
     load_after = os.getloadavg()
+    report(rounds, args, load_before, load_after)
+
+
+def run_one(
+    run: tuple[str, list[str], int],
+    url: str,
+    env: dict[str, str],
+    body: dict[str, Any],
+    args: argparse.Namespace,
+    tmp: Path,
+) -> Result:
+    name, target, workers = run
+    port = free_port()
+    process = start_server(target, port, workers, env)
+    try:
+        if args.warmup:
+            wrk(name, port, body, args, tmp, duration=args.warmup)
+            time.sleep(0.5)  # the warm-up's last submissions commit
+        before = count_rows(url)
+        cpu_before = tree_cpu_seconds(process.pid)
+        loop_before = thread_cpu_seconds(process.pid)
+        result = wrk(name, port, body, args, tmp)
+        cpu = tree_cpu_seconds(process.pid) - cpu_before
+        result.cpu_us = cpu / max(result.requests, 1) * 1e6
+        if workers == 1:
+            loop = thread_cpu_seconds(process.pid) - loop_before
+            result.loop_us = loop / max(result.requests, 1) * 1e6
+    finally:
+        stop_server(process)
+    if not target[0].startswith("bench.ingest:bare"):
+        stored = count_rows(url) - before
+        # wrk counts requests it completed; a 202 it saw is a stored row.
+        print(f"  {name}: {stored} rows stored for {result.requests - result.errors} answered 2xx")
+    return result
+
+
+def report(
+    rounds: list[list[Result]],
+    args: argparse.Namespace,
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float],
+) -> None:
     print(
         f"\n{args.connections} connections, {args.duration} s each after {args.warmup} s of"
-        f" warm-up, wrk -t{args.threads}"
+        f" warm-up, wrk -t{args.threads}, {len(rounds)} rounds"
     )
     # Other work on the machine distorts requests/s far more than CPU per request.
     before, after = (" ".join(f"{x:.1f}" for x in load) for load in (load_before, load_after))
     print(f"load average (1, 5, 15 min): {before} before, {after} after")
     header = f"{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'CPU us/req':>12}"
-    print(f"{'':28}{header}{'loop us/req':>13}")
-    for result in results:
-        loop = f"{result.loop_us:>13.0f}" if result.loop_us else f"{'-':>13}"
-        print(
-            f"{result.name:28}{result.rps:>10.0f}{result.p50_ms:>10.2f}"
-            f"{result.p99_ms:>10.2f}{result.errors:>10}{result.cpu_us:>12.0f}{loop}"
-        )
-    bare, bare_two, one, two = results[:4]
-    if args.compare_stack:
-        stack = results[4]
-        print(f"\nfast path / Starlette stack, 1 worker: {one.rps / stack.rps:.2f} requests/s,"
-              f" {stack.cpu_us / one.cpu_us:.2f} CPU per request (Starlette's / fast path's)")
-    print(f"\ningest 1 worker / bare Starlette: {one.rps / bare.rps:.2f}  (target >= 0.6)")
-    print(f"CPU per request, bare / ingest:   {bare.cpu_us / one.cpu_us:.2f}")
+    print(f"{'':34}{header}{'loop us/req':>13}")
+    for number, results in enumerate(rounds, 1):
+        for result in results:
+            loop = f"{result.loop_us:>13.0f}" if result.loop_us else f"{'-':>13}"
+            print(
+                f"{result.name + f' (round {number})':34}{result.rps:>10.0f}{result.p50_ms:>10.2f}"
+                f"{result.p99_ms:>10.2f}{result.errors:>10}{result.cpu_us:>12.0f}{loop}"
+            )
+
+    def figure(label: str, values: list[float], target: str = "") -> None:
+        each = ", ".join(f"{value:.2f}" for value in values)
+        print(f"{label:34}{statistics.median(values):.2f}  (rounds: {each}){target}")
+
+    print("\nmedians over the rounds, each ratio within one round:")
+    figure("ingest 1 worker / bare Starlette", [r[2].rps / r[0].rps for r in rounds], "  >= 0.6")
+    figure("CPU per request, bare / ingest", [r[0].cpu_us / r[2].cpu_us for r in rounds])
     # One worker whose event loop had a core to itself and never waited would answer
     # 1 s / (its loop's CPU per request): the ratio it could reach at this CPU cost.
-    ceiling = 1e6 / one.loop_us / bare.rps
-    print(f"ratio with the loop always busy:  {ceiling:.2f}  (event loop {one.loop_us:.0f} us/req)")
-    print(f"ingest 2 workers / 1 worker:      {two.rps / one.rps:.2f}  (target >= 1.7)")
-    ceiling_two = bare_two.rps / bare.rps
-    print(f"bare 2 workers / 1 worker:        {ceiling_two:.2f}  (this machine's ceiling)")
-    print(f"ingest p99 at {args.connections} connections: {one.p99_ms:.1f} ms (target < 50 ms)")
+    figure("ratio with the loop always busy", [1e6 / r[2].loop_us / r[0].rps for r in rounds])
+    figure("ingest 2 workers / 1 worker", [r[3].rps / r[2].rps for r in rounds], "  >= 1.7")
+    figure("bare 2 workers / 1 (the ceiling)", [r[1].rps / r[0].rps for r in rounds])
+    figure("ingest p99 ms, 64 connections", [r[2].p99_ms for r in rounds], "  < 50")
+    if args.compare_stack:
+        figure("fast path / Starlette stack", [r[2].rps / r[4].rps for r in rounds])
 
 
 if __name__ == "__main__":
