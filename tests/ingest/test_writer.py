@@ -55,8 +55,9 @@ def test_concurrent_submissions_share_transactions_and_dedupe_in_a_batch(
             return list(results), ingest.writer.batches
 
     results, batches = asyncio.run(scenario())
-    # A hundred concurrent submissions: a handful of transactions, not a hundred.
-    assert batches <= 3
+    # A hundred concurrent submissions: a handful of transactions, not a hundred. (How many
+    # depends on time: what waited over HAND_OVER_AFTER leaves before the loop's turn ends.)
+    assert batches <= 10, batches
     assert len({result for result in results[:10]}) == 1  # same client_id, same answer
     assert len({result.id for result in results}) == 91
     rows = stored_feedback(engine)
