@@ -383,12 +383,12 @@ def report(
     before, after = (" ".join(f"{x:.1f}" for x in load) for load in (load_before, load_after))
     print(f"load average (1, 5, 15 min): {before} before, {after} after")
     header = f"{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'CPU us/req':>12}"
-    print(f"{'':34}{header}{'loop us/req':>13}")
+    print(f"{'':36}{header}{'loop us/req':>13}")
     for number, results in enumerate(rounds, 1):
         for result in results:
             loop = f"{result.loop_us:>13.0f}" if result.loop_us else f"{'-':>13}"
             print(
-                f"{result.name + f' (round {number})':34}{result.rps:>10.0f}{result.p50_ms:>10.2f}"
+                f"{result.name + f' (round {number})':36}{result.rps:>10.0f}{result.p50_ms:>10.2f}"
                 f"{result.p99_ms:>10.2f}{result.errors:>10}{result.cpu_us:>12.0f}{loop}"
             )
 
