@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import secrets
 import uuid
@@ -10,6 +11,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
+from ingest.rows import IncomingFeedback
 from retour.models import Feedback, Ministry, Procedure, ProcedureOrigin, StaffUser
 
 _counter = itertools.count(1)
@@ -102,3 +104,22 @@ def make_user(
     session.commit()
     session.refresh(user)
     return user
+
+
+def make_incoming(procedure: Procedure, comment: str = "Rien ne marche.") -> IncomingFeedback:
+    """A validated submission as the event loop hands it to the writer process."""
+    return IncomingFeedback(
+        client_id=str(uuid.uuid4()),
+        procedure_id=procedure.id,
+        ministry_id=procedure.ministry_id,
+        received_at=dt.datetime.now(dt.UTC),
+        satisfaction=2,
+        kind=None,
+        comment=comment,
+        contact_email=None,
+        page_url=None,
+        page_origin=None,
+        origin_registered=False,
+        honeypot=False,
+        locale="fr",
+    )

@@ -24,6 +24,7 @@ from ingest.submissions import Accepted, accept, parse_submission
 from ingest.writer import HAND_OVER_AFTER, database_target
 from retour.models import Feedback, Procedure, utcnow
 from retour.settings import Settings
+from tests.factories import make_incoming
 from tests.ingest.conftest import ORIGIN, stored_feedback
 
 
@@ -183,21 +184,7 @@ def test_a_long_loop_turn_hands_submissions_over_as_it_goes(
     commits while the loop goes on; younger ones wait for the end of the turn."""
 
     def incoming(comment: str) -> IncomingFeedback:
-        return IncomingFeedback(
-            client_id=str(uuid.uuid4()),
-            procedure_id=procedure.id,
-            ministry_id=procedure.ministry_id,
-            received_at=utcnow(),
-            satisfaction=3,
-            kind=None,
-            comment=comment,
-            contact_email=None,
-            page_url=None,
-            page_origin=None,
-            origin_registered=False,
-            honeypot=False,
-            locale="fr",
-        )
+        return make_incoming(procedure, comment)
 
     async def scenario() -> list[int]:
         app = create_app(settings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
 import os
 import signal
 import subprocess
@@ -27,6 +26,7 @@ from ingest.submissions import Accepted, accept, parse_submission
 from ingest.writer import RESTART_DELAY, Writer, database_target
 from retour.models import Procedure
 from retour.settings import Settings
+from tests.factories import make_incoming
 from tests.ingest.conftest import ORIGIN, stored_feedback
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,21 +152,7 @@ def test_stop_kills_a_writer_process_that_does_not_finish(
 
 
 def incoming(procedure: Procedure) -> IncomingFeedback:
-    return IncomingFeedback(
-        client_id=str(uuid.uuid4()),
-        procedure_id=procedure.id,
-        ministry_id=procedure.ministry_id,
-        received_at=dt.datetime.now(dt.UTC),
-        satisfaction=2,
-        kind=None,
-        comment="Mon IBAN : FR76 3000 6000 0112 3456 7890 189.",
-        contact_email=None,
-        page_url=None,
-        page_origin=None,
-        origin_registered=False,
-        honeypot=False,
-        locale="fr",
-    )
+    return make_incoming(procedure, "Mon IBAN : FR76 3000 6000 0112 3456 7890 189.")
 
 
 def test_the_process_commits_what_it_read_and_ends_with_its_input(
