@@ -4,8 +4,8 @@ Pickle, because both ends are this program (the writer process is the ingest pro
 child, over pipes nobody else holds) and it is the cheapest way to pass tuples of strings
 and numbers. Submissions and impressions travel as tuples of plain values (`encode_items`):
 a pickled NamedTuple names its class and an aware datetime its time zone, each looked up by
-name on both sides, which cost 15-20 us a frame against under 2 for plain values, and under
-load most frames hold one to four submissions.
+name on both sides, which cost 15-20 us a frame against under 2 for plain values, and below
+full load most frames hold a single submission.
 """
 
 from __future__ import annotations

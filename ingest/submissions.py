@@ -244,7 +244,7 @@ def page_location(value: Any) -> tuple[str, str] | None:
     plain = _PLAIN_PAGE_URL.fullmatch(value)
     if plain is not None:
         # What the general case below gives for such a URL (tests/ingest/test_page_location.py
-        # checks both agree), without urlsplit's objects: a fifth of validating a submission.
+        # checks both agree), without urlsplit's objects: a quarter of validating a submission.
         origin = plain.group(1)
         url = origin + (plain.group(2) or "/")
         if len(url) > URL_MAX_LENGTH or len(origin) > ORIGIN_MAX_LENGTH:
