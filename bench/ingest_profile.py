@@ -35,8 +35,8 @@ from bench.ingest import (  # noqa: E402
     bare_app,
     prepare_database,
     submission_body,
-    tree_cpu_seconds,
 )
+from bench.load import tree_cpu_seconds  # noqa: E402
 
 
 def body_template() -> str:
