@@ -186,7 +186,7 @@ def test_a_long_loop_turn_hands_submissions_over_as_it_goes(
     def incoming(comment: str) -> IncomingFeedback:
         return make_incoming(procedure, comment)
 
-    async def scenario() -> list[int]:
+    async def scenario() -> tuple[list[int], bool]:
         app = create_app(settings)
         async with app.router.lifespan_context(app) as state:
             ingest: IngestState = state["ingest"]  # type: ignore[index]
@@ -198,12 +198,17 @@ def test_a_long_loop_turn_hands_submissions_over_as_it_goes(
             time.sleep(2 * HAND_OVER_AFTER)
             second = writer.add_feedback(incoming("deuxième"))  # the first waited long enough
             frames.append(writer.frames_sent)
+            handed_over_at = time.monotonic()
             third = writer.add_feedback(incoming("troisième"))  # young: end of the turn
+            # Unless a loaded machine stalled this thread for the whole delay meanwhile.
+            quick = time.monotonic() - handed_over_at < HAND_OVER_AFTER
             frames.append(writer.frames_sent)
             await asyncio.gather(first, second, third)
             frames.append(writer.frames_sent)
-            return frames
+            return frames, quick
 
-    started, mid_turn, young, ended = asyncio.run(scenario())
-    assert (mid_turn, young, ended) == (started + 1, started + 1, started + 2)
+    (started, mid_turn, young, ended), quick = asyncio.run(scenario())
+    assert mid_turn == started + 1
+    if quick:
+        assert (young, ended) == (started + 1, started + 2)
     assert {row.comment for row in stored_feedback(engine)} >= {"premier", "deuxième", "troisième"}
