@@ -78,16 +78,22 @@ SENTENCES = [
 ]
 KINDS = ["complaint", "change_request", "malfunction", "omission", "praise", "other", None]
 KIND_WEIGHTS = [15, 10, 35, 10, 15, 10, 5]
-STATUS_WEIGHTS = {"new": 40, "acknowledged": 20, "in_progress": 15, "resolved": 15,
-                  "rejected": 5, "spam": 5}
+STATUS_WEIGHTS = {
+    "new": 40,
+    "acknowledged": 20,
+    "in_progress": 15,
+    "resolved": 15,
+    "rejected": 5,
+    "spam": 5,
+}
 
 
 # --- Filling -----------------------------------------------------------------------------
 
 
-def feedback_rows(rows: int, procedures: list[tuple[str, int]], now: dt.datetime) -> Iterator[
-    dict[str, Any]
-]:
+def feedback_rows(
+    rows: int, procedures: list[tuple[str, int]], now: dt.datetime
+) -> Iterator[dict[str, Any]]:
     rng = random.Random(42)
     # Procedures are not equally used: a few big ones, a long tail (Zipf-like weights).
     weights = [1 / (rank + 1) ** 0.8 for rank in range(len(procedures))]
@@ -127,27 +133,55 @@ def fill_register(engine: Engine) -> list[tuple[str, int]]:
     hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as connection:
-        connection.execute(insert(Ministry), [
-            {"id": m + 1, "slug": f"ministere-{m + 1}", "name": f"Ministère n°{m + 1}",
-             "created_at": now}
-            for m in range(MINISTRIES)
-        ])
+        connection.execute(
+            insert(Ministry),
+            [
+                {
+                    "id": m + 1,
+                    "slug": f"ministere-{m + 1}",
+                    "name": f"Ministère n°{m + 1}",
+                    "created_at": now,
+                }
+                for m in range(MINISTRIES)
+            ],
+        )
         procedures = [(f"demarche-{p + 1}", p % MINISTRIES + 1) for p in range(PROCEDURES)]
-        connection.execute(insert(Procedure), [
-            {"id": pid, "title": f"Démarche en ligne n°{n + 1}", "ministry_id": mid,
-             "url": "https://www.example.gouv.fr/demarche", "description": "", "online": True,
-             "active": True, "created_at": now, "updated_at": now}
-            for n, (pid, mid) in enumerate(procedures)
-        ])
+        connection.execute(
+            insert(Procedure),
+            [
+                {
+                    "id": pid,
+                    "title": f"Démarche en ligne n°{n + 1}",
+                    "ministry_id": mid,
+                    "url": "https://www.example.gouv.fr/demarche",
+                    "description": "",
+                    "online": True,
+                    "active": True,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n, (pid, mid) in enumerate(procedures)
+            ],
+        )
         users = [{"email": "admin@bench.gouv.fr", "role": "admin", "ministry_id": None}]
-        users += [{"email": f"agent{m + 1}@bench.gouv.fr", "role": "agent", "ministry_id": m + 1}
-                  for m in range(MINISTRIES)]
+        users += [
+            {"email": f"agent{m + 1}@bench.gouv.fr", "role": "agent", "ministry_id": m + 1}
+            for m in range(MINISTRIES)
+        ]
         password_hash = hasher.hash(PASSWORD)
-        connection.execute(insert(StaffUser), [
-            {**u, "password_hash": password_hash, "active": True, "created_at": now,
-             "session_version": 0}
-            for u in users
-        ])
+        connection.execute(
+            insert(StaffUser),
+            [
+                {
+                    **u,
+                    "password_hash": password_hash,
+                    "active": True,
+                    "created_at": now,
+                    "session_version": 0,
+                }
+                for u in users
+            ],
+        )
     return procedures
 
 
@@ -232,8 +266,11 @@ def prepare(backend: str, rows: int, reuse: bool) -> Settings:
     (fill_sqlite if backend == "sqlite" else fill_postgresql)(engine, rows)
     loaded = time.perf_counter()
     stats.refresh(engine, full=True)
-    print(f"[{backend}] loaded {rows:,} submissions in {loaded - started:.0f} s, "
-          f"daily summary in {time.perf_counter() - loaded:.0f} s", flush=True)
+    print(
+        f"[{backend}] loaded {rows:,} submissions in {loaded - started:.0f} s, "
+        f"daily summary in {time.perf_counter() - loaded:.0f} s",
+        flush=True,
+    )
     engine.dispose()
     return settings
 
@@ -281,8 +318,9 @@ def timed(client: TestClient, path: str, runs: int) -> tuple[float, float]:
 def sign_in(client: TestClient, email: str) -> None:
     page = client.get("/console/login").text
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    response = client.post("/console/login", data={"email": email, "password": PASSWORD,
-                                                   "csrf_token": token})
+    response = client.post(
+        "/console/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 303, response.text[:300]
 
 
@@ -290,16 +328,26 @@ def targets(settings: Settings) -> tuple[int, str, int, str]:
     """The biggest ministry, a cursor half-way down its inbox, and a submission to open."""
     engine = make_engine(settings)
     with engine.connect() as connection:
-        ministry, size = connection.execute(text(
-            "SELECT ministry_id, count(*) FROM feedback GROUP BY ministry_id "
-            "ORDER BY count(*) DESC LIMIT 1")).one()
-        received, ident = connection.execute(text(
-            "SELECT received_at, id FROM feedback WHERE ministry_id = :m AND NOT honeypot "
-            "AND status <> 'spam' ORDER BY received_at DESC, id DESC LIMIT 1 OFFSET :o"),
-            {"m": ministry, "o": size // 2}).one()
-        feedback_id = connection.execute(text(
-            "SELECT id FROM feedback WHERE ministry_id = :m AND comment <> '' "
-            "ORDER BY id DESC LIMIT 1"), {"m": ministry}).scalar_one()
+        ministry, size = connection.execute(
+            text(
+                "SELECT ministry_id, count(*) FROM feedback GROUP BY ministry_id "
+                "ORDER BY count(*) DESC LIMIT 1"
+            )
+        ).one()
+        received, ident = connection.execute(
+            text(
+                "SELECT received_at, id FROM feedback WHERE ministry_id = :m AND NOT honeypot "
+                "AND status <> 'spam' ORDER BY received_at DESC, id DESC LIMIT 1 OFFSET :o"
+            ),
+            {"m": ministry, "o": size // 2},
+        ).one()
+        feedback_id = connection.execute(
+            text(
+                "SELECT id FROM feedback WHERE ministry_id = :m AND comment <> '' "
+                "ORDER BY id DESC LIMIT 1"
+            ),
+            {"m": ministry},
+        ).scalar_one()
     engine.dispose()
     if isinstance(received, str):
         received = dt.datetime.fromisoformat(received)
@@ -314,24 +362,36 @@ def measure(backend: str, settings: Settings, runs: int) -> list[tuple[str, floa
     ministry, cursor, feedback_id, size = targets(settings)
     app = create_app(settings)
     results = []
-    with TestClient(app, follow_redirects=False) as anonymous, \
-            TestClient(app, follow_redirects=False) as agent, \
-            TestClient(app, follow_redirects=False) as admin:
+    with (
+        TestClient(app, follow_redirects=False) as anonymous,
+        TestClient(app, follow_redirects=False) as agent,
+        TestClient(app, follow_redirects=False) as admin,
+    ):
         sign_in(agent, f"agent{ministry}@bench.gouv.fr")
         sign_in(admin, "admin@bench.gouv.fr")
         # Some history on the submission opened, as a worked one would have.
-        token = agent.get(f"/console/feedback/{feedback_id}").text.split(
-            'name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        for path, data in (("notes", {"body": "Vu avec l'équipe"}), ("tags", {"tag": "bench"}),
-                           ("answer", {"body": "Corrigé, merci."})):
-            agent.post(f"/console/feedback/{feedback_id}/{path}",
-                       data={**data, "csrf_token": token})
+        token = (
+            agent.get(f"/console/feedback/{feedback_id}")
+            .text.split('name="csrf_token" value="', 1)[1]
+            .split('"', 1)[0]
+        )
+        for path, data in (
+            ("notes", {"body": "Vu avec l'équipe"}),
+            ("tags", {"tag": "bench"}),
+            ("answer", {"body": "Corrigé, merci."}),
+        ):
+            agent.post(
+                f"/console/feedback/{feedback_id}/{path}", data={**data, "csrf_token": token}
+            )
         pages = [
             ("baseline: sign-in form (anonymous)", anonymous, "/console/login"),
             ("reference: signed-in 404 page (agent)", agent, "/console/nowhere"),
             (f"inbox, first page (agent, {int(size):,} rows)", agent, "/console/"),
-            ("inbox, filtered (status+rating+kind)", agent,
-             "/console/?status=new&rating=1&kind=malfunction"),
+            (
+                "inbox, filtered (status+rating+kind)",
+                agent,
+                "/console/?status=new&rating=1&kind=malfunction",
+            ),
             ("inbox, one procedure", agent, f"/console/?procedure=demarche-{ministry}"),
             (f"inbox, search « {SEARCH_WORD} »", agent, f"/console/?q={SEARCH_WORD}"),
             ("inbox, search two words", agent, "/console/?q=courriel+confirmation"),

@@ -79,8 +79,12 @@ def weekly_points(
     first = monday(today) - dt.timedelta(weeks=weeks - 1)
     day = col(ProcedureDay.day)
     statement = (
-        select(day, func.sum(ProcedureDay.bad), func.sum(ProcedureDay.average),
-               func.sum(ProcedureDay.good))
+        select(
+            day,
+            func.sum(ProcedureDay.bad),
+            func.sum(ProcedureDay.average),
+            func.sum(ProcedureDay.good),
+        )
         .where(day >= first)
         .group_by(day)
     )

@@ -255,6 +255,7 @@ def fetch_page(
     def position(cursor: Cursor) -> Any:
         # Typed literals, so that UTCDateTime stores the bound value as the column holds it.
         return tuple_(literal(cursor.received_at, UTCDateTime()), literal(cursor.id, BigInteger()))
+
     conditions = filter_conditions(ministry_ids, filters, dialect, walk_index=walk_index)
     statement = select(Feedback).where(*conditions)
     if before is not None:

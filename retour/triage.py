@@ -108,9 +108,7 @@ def allowed_transitions(feedback: Feedback) -> tuple[str, ...]:
     return STATUS_TRANSITIONS.get(feedback.status, ())
 
 
-def change_status(
-    session: Session, *, feedback: Feedback, actor: Actor, to: str
-) -> None:
+def change_status(session: Session, *, feedback: Feedback, actor: Actor, to: str) -> None:
     """Move `feedback` to status `to` if the workflow allows it."""
     _require_triage(actor, feedback)
     if to not in STATUSES:
@@ -221,9 +219,7 @@ def tags_of(session: Session, feedback_id: int) -> list[str]:
 # --- Public answer -------------------------------------------------------------------------
 
 
-def save_answer(
-    session: Session, *, feedback: Feedback, actor: Actor, body: str
-) -> PublicAnswer:
+def save_answer(session: Session, *, feedback: Feedback, actor: Actor, body: str) -> PublicAnswer:
     """Publish the public answer, or replace its text; it shows on the public pages at once."""
     _require_triage(actor, feedback)
     body = body.strip()
@@ -271,9 +267,7 @@ class BulkResult:
     skipped: int
 
 
-def visible_feedback(
-    session: Session, *, actor: Actor, ids: Iterable[int]
-) -> list[Feedback]:
+def visible_feedback(session: Session, *, actor: Actor, ids: Iterable[int]) -> list[Feedback]:
     """Every submission of `ids`, or NotVisible if one is unknown or another ministry's."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -284,9 +278,7 @@ def visible_feedback(
     return list(rows)
 
 
-def bulk_status(
-    session: Session, *, actor: Actor, ids: Iterable[int], to: str
-) -> BulkResult:
+def bulk_status(session: Session, *, actor: Actor, ids: Iterable[int], to: str) -> BulkResult:
     """Move every submission that may go to `to`; the others are left and counted as skipped."""
     changed = skipped = 0
     for feedback in visible_feedback(session, actor=actor, ids=ids):
@@ -339,4 +331,3 @@ def history(session: Session, *, feedback_id: int) -> list[HistoryEntry]:
             detail = {}
         entries.append(HistoryEntry(event=event, actor_email=email, detail=detail))
     return entries
-

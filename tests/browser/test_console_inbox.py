@@ -29,23 +29,27 @@ def live(settings: Any) -> Iterator[str]:
 @pytest.fixture
 def world(session: Any, engine: Any) -> dict[str, Any]:
     ministry = make_ministry(session, slug="ministere-de-l-accueil", name="Ministère de l'Accueil")
-    procedure = make_procedure(session, id="carte-grise", title="Immatriculer un véhicule",
-                               ministry_id=ministry.id)
-    other = make_procedure(session, id="permis", title="Permis de conduire",
-                           ministry_id=ministry.id)
+    procedure = make_procedure(
+        session, id="carte-grise", title="Immatriculer un véhicule", ministry_id=ministry.id
+    )
+    other = make_procedure(
+        session, id="permis", title="Permis de conduire", ministry_id=ministry.id
+    )
     rows = []
     for i in range(12):
-        rows.append(make_feedback(
-            session,
-            procedure=procedure if i % 2 else other,
-            satisfaction=1 + i % 3,
-            kind=("malfunction", "complaint", "praise")[i % 3],
-            comment=f"Retour n°{i} <script>alert({i})</script> le paiement bloque",
-            received_at=NOW - dt.timedelta(days=i * 5),
-            contact_email="usager@example.org" if i == 1 else None,
-            pii_categories="phone" if i == 3 else "",
-            origin_registered=i != 5,
-        ))
+        rows.append(
+            make_feedback(
+                session,
+                procedure=procedure if i % 2 else other,
+                satisfaction=1 + i % 3,
+                kind=("malfunction", "complaint", "praise")[i % 3],
+                comment=f"Retour n°{i} <script>alert({i})</script> le paiement bloque",
+                received_at=NOW - dt.timedelta(days=i * 5),
+                contact_email="usager@example.org" if i == 1 else None,
+                pii_categories="phone" if i == 3 else "",
+                origin_registered=i != 5,
+            )
+        )
     agent = make_user(session, role="agent", ministry=ministry, password=PASSWORD)
     make_user(session, role="agent", ministry=ministry, password=PASSWORD)
     stats.refresh(engine)
@@ -115,9 +119,7 @@ def test_triage_with_the_keyboard(browser, live, world, session) -> None:
         )
         assert described == "Le statut est modifié."
         page.keyboard.press("Tab")
-        assert page.evaluate(
-            "document.activeElement.closest(\"form[action$='/status']\") !== null"
-        )
+        assert page.evaluate("document.activeElement.closest(\"form[action$='/status']\") !== null")
 
         # A public answer, typed and sent with the keyboard.
         press_until_focused(page, "#answer")

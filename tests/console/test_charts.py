@@ -35,28 +35,46 @@ def test_weekly_points_count_per_week_and_score(session: Session, engine) -> Non
     monday = dt.date(2026, 5, 11)
     make_feedback(session, procedure=procedure, satisfaction=3, received_at=at(monday, 0))
     make_feedback(session, procedure=procedure, satisfaction=2, received_at=at(TODAY))
-    make_feedback(session, procedure=procedure, satisfaction=1,
-                  received_at=at(monday - dt.timedelta(days=1), 23))  # Sunday: previous week
+    make_feedback(
+        session,
+        procedure=procedure,
+        satisfaction=1,
+        received_at=at(monday - dt.timedelta(days=1), 23),
+    )  # Sunday: previous week
     make_feedback(session, procedure=other, satisfaction=3, received_at=at(TODAY))
     for hidden in ({"honeypot": True}, {"status": "spam"}):
         make_feedback(session, procedure=procedure, satisfaction=3, received_at=at(TODAY), **hidden)
-    make_feedback(session, procedure=procedure, satisfaction=3,
-                  received_at=at(monday - dt.timedelta(weeks=30)))  # before the window
+    make_feedback(
+        session,
+        procedure=procedure,
+        satisfaction=3,
+        received_at=at(monday - dt.timedelta(weeks=30)),
+    )  # before the window
     stats.refresh(engine, now=at(TODAY, 23))  # the daily summary the charts read
     session.rollback()  # a fresh snapshot, after the refresh
-    points = weekly_points(session, ministry_ids=[procedure.ministry_id],
-                           procedure_id=procedure.id, weeks=4, today=TODAY)
+    points = weekly_points(
+        session,
+        ministry_ids=[procedure.ministry_id],
+        procedure_id=procedure.id,
+        weeks=4,
+        today=TODAY,
+    )
     assert [p.week for p in points] == [monday - dt.timedelta(weeks=n) for n in (3, 2, 1, 0)]
-    assert [(p.good, p.average, p.bad) for p in points] == [(0, 0, 0), (0, 0, 0), (0, 0, 1),
-                                                           (1, 1, 0)]
+    assert [(p.good, p.average, p.bad) for p in points] == [
+        (0, 0, 0),
+        (0, 0, 0),
+        (0, 0, 1),
+        (1, 1, 0),
+    ]
     assert points[-1].score == 7.5 and points[0].score is None
     whole = weekly_points(session, ministry_ids=None, weeks=4, today=TODAY)
     assert whole[-1].count == 3
 
 
 def test_svgs_are_accessible_images_without_inline_style() -> None:
-    points = [WeekPoint(dt.date(2026, 1, 5) + dt.timedelta(weeks=i), bad=i % 2, good=i)
-              for i in range(10)]
+    points = [
+        WeekPoint(dt.date(2026, 1, 5) + dt.timedelta(weeks=i), bad=i % 2, good=i) for i in range(10)
+    ]
     points[4] = WeekPoint(points[4].week)  # an empty week breaks the satisfaction line
     for svg, prefix in (
         (volume_svg(points, title="Retours <par> semaine", desc="d & e", id_prefix="v"), "v"),

@@ -52,15 +52,28 @@ def procedure(session: Session, ministry):
 
 @pytest.fixture
 def feedback(session: Session, procedure) -> Feedback:
-    return make_feedback(session, procedure=procedure, comment="Le bouton Valider ne fait rien.",
-                         contact_email="usager@example.org", pii_categories="phone")
+    return make_feedback(
+        session,
+        procedure=procedure,
+        comment="Le bouton Valider ne fait rien.",
+        contact_email="usager@example.org",
+        pii_categories="phone",
+    )
 
 
 def test_page_shows_the_submission(client_for, feedback) -> None:
     html = client_for("agent").get(f"/console/feedback/{feedback.id}").text
-    for text in ("Le bouton Valider ne fait rien.", "Permis de conduire", "Moyennement",
-                 "Dysfonctionnement", "Téléphone", feedback.receipt, "usager@example.org",
-                 "enregistrée", 'href="https://www.example.gouv.fr/demarche/etape-3"'):
+    for text in (
+        "Le bouton Valider ne fait rien.",
+        "Permis de conduire",
+        "Moyennement",
+        "Dysfonctionnement",
+        "Téléphone",
+        feedback.receipt,
+        "usager@example.org",
+        "enregistrée",
+        'href="https://www.example.gouv.fr/demarche/etape-3"',
+    ):
         assert text in html, text
     # Only the workflow's next statuses are offered.
     offered = set(re.findall(r'name="to" value="(\w+)"', html))
@@ -86,8 +99,9 @@ def test_status_changes_follow_the_workflow(client_for, session, feedback) -> No
     assert stored.status == "resolved" and stored.acknowledged_at is not None
 
 
-def test_assign_notes_tags_answer_and_history(client_for, session, feedback, ministry,
-                                              other_ministry) -> None:
+def test_assign_notes_tags_answer_and_history(
+    client_for, session, feedback, ministry, other_ministry
+) -> None:
     agent = client_for("agent")
     colleague = make_user(session, role="agent", ministry=ministry)
     stranger = make_user(session, role="agent", ministry=other_ministry)
@@ -108,9 +122,14 @@ def test_assign_notes_tags_answer_and_history(client_for, session, feedback, min
     assert "Appeler la DSI" in html
     assert "paiement" in html and ">mobile<" not in html
     assert "Corrigé dans la version du 3 mai." in html
-    history = html[html.index('id="historique-titre"'):]
-    for label in ("Attribution", "Note interne ajoutée", "Étiquette ajoutée", "Étiquette retirée",
-                  "Réponse publique publiée"):
+    history = html[html.index('id="historique-titre"') :]
+    for label in (
+        "Attribution",
+        "Note interne ajoutée",
+        "Étiquette ajoutée",
+        "Étiquette retirée",
+        "Réponse publique publiée",
+    ):
         assert label in history
     assert agent.user.email in history
     session.rollback()  # a fresh snapshot: the app wrote meanwhile
@@ -140,8 +159,14 @@ def smtp() -> Iterator[tuple[int, list[Message]]]:
 
 def test_answer_is_emailed_to_the_citizen(settings, session, feedback, ministry, smtp) -> None:
     port, received = smtp
-    app = create_app(replace(settings, smtp_host="127.0.0.1", smtp_port=port,
-                             public_url="https://retour.example.gouv.fr"))
+    app = create_app(
+        replace(
+            settings,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            public_url="https://retour.example.gouv.fr",
+        )
+    )
     user = make_user(session, role="agent", ministry=ministry)
     with StaffClient(app, base_url="http://testserver", follow_redirects=False) as client:
         client.user = user
@@ -194,8 +219,9 @@ def test_viewer_reads_but_cannot_change(client_for, session, feedback) -> None:
 
 
 @pytest.mark.parametrize("role", ["agent", "viewer", "ministry_admin"])
-def test_other_ministry_gets_404_everywhere(client_for, session, feedback, other_ministry,
-                                            role) -> None:
+def test_other_ministry_gets_404_everywhere(
+    client_for, session, feedback, other_ministry, role
+) -> None:
     stranger = client_for(role, ministry=other_ministry)
     assert stranger.get(f"/console/feedback/{feedback.id}").status_code == 404
     for path, data in ACTIONS:
@@ -249,8 +275,14 @@ def assert_inert(html: str) -> None:
 
 @pytest.mark.parametrize("payload", XSS, ids=[f"xss-{i}" for i in range(len(XSS))])
 def test_hostile_text_is_rendered_inert(client_for, session, procedure, payload) -> None:
-    hostile = make_feedback(session, procedure=procedure, comment=payload, page_url=payload,
-                            page_origin=payload, kind=None)
+    hostile = make_feedback(
+        session,
+        procedure=procedure,
+        comment=payload,
+        page_url=payload,
+        page_origin=payload,
+        kind=None,
+    )
     agent = client_for("agent")
     base = f"/console/feedback/{hostile.id}"
     agent.submit(base + "/notes", {"body": payload})
@@ -264,10 +296,12 @@ def test_hostile_text_is_rendered_inert(client_for, session, procedure, payload)
 
 def test_page_url_only_links_http(client_for, session, procedure) -> None:
     agent = client_for("agent")
-    for url, linked in (("javascript:alert(document.domain)", False),
-                        ("data:text/html,<b>x</b>", False),
-                        (" JavaScript:alert(1)", False),
-                        ("http://www.example.gouv.fr/a", True)):
+    for url, linked in (
+        ("javascript:alert(document.domain)", False),
+        ("data:text/html,<b>x</b>", False),
+        (" JavaScript:alert(1)", False),
+        ("http://www.example.gouv.fr/a", True),
+    ):
         item = make_feedback(session, procedure=procedure, page_url=url)
         html = agent.get(f"/console/feedback/{item.id}").text
         assert (f'href="{url}"' in html) is linked, url

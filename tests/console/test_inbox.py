@@ -76,26 +76,43 @@ def test_admin_ministry_filter_is_in_french_order(client_for, session) -> None:
 
 
 def test_filters_search_and_bad_values(client_for, session, procedure) -> None:
-    match = make_feedback(session, procedure=procedure, satisfaction=1, kind="complaint",
-                          comment="Le paiement échoue", received_at=T0)
-    make_feedback(session, procedure=procedure, satisfaction=3, kind="praise",
-                  comment="Parfait", received_at=T0)
+    match = make_feedback(
+        session,
+        procedure=procedure,
+        satisfaction=1,
+        kind="complaint",
+        comment="Le paiement échoue",
+        received_at=T0,
+    )
+    make_feedback(
+        session,
+        procedure=procedure,
+        satisfaction=3,
+        kind="praise",
+        comment="Parfait",
+        received_at=T0,
+    )
     agent = client_for("agent")
     response = agent.get("/console/", params={"rating": "1", "kind": "complaint", "q": "paiement"})
     assert row_ids(response.text) == [match.id]
     assert 'value="paiement"' in response.text
     response = agent.get("/console/", params={"q": "echoue"})
     assert row_ids(response.text) == [match.id]  # accents ignored on both backends
-    response = agent.get("/console/", params={"status": "bogus", "rating": "x", "from": "hier",
-                                              "q": 'NEAR("'})
+    response = agent.get(
+        "/console/", params={"status": "bogus", "rating": "x", "from": "hier", "q": 'NEAR("'}
+    )
     assert response.status_code == 200
     assert "ont été ignorés" in response.text
 
 
 def test_pagination_links_keep_filters(client_for, session, procedure) -> None:
     rows = [
-        make_feedback(session, procedure=procedure, kind="complaint",
-                      received_at=T0 + dt.timedelta(seconds=i % 4))
+        make_feedback(
+            session,
+            procedure=procedure,
+            kind="complaint",
+            received_at=T0 + dt.timedelta(seconds=i % 4),
+        )
         for i in range(55)
     ]
     make_feedback(session, procedure=procedure, kind="praise", received_at=T0)
@@ -120,8 +137,10 @@ def test_bulk_acknowledge_spam_and_assign(client_for, session, procedure, minist
     agent = client_for("agent")
     colleague = make_user(session, role="agent", ministry=ministry)
     ids = [f.id for f in new] + [resolved.id]
-    response = agent.submit("/console/bulk", {"ids": ids, "action": "acknowledge",
-                                              "return_to": "/console/?kind=malfunction"})
+    response = agent.submit(
+        "/console/bulk",
+        {"ids": ids, "action": "acknowledge", "return_to": "/console/?kind=malfunction"},
+    )
     assert response.status_code == 303
     assert response.headers["location"].startswith("/console/?kind=malfunction&fait=lot&n=3")
     page = agent.get(response.headers["location"])
@@ -129,8 +148,9 @@ def test_bulk_acknowledge_spam_and_assign(client_for, session, procedure, minist
     session.rollback()  # a fresh snapshot: the app wrote meanwhile
     assert [session.get(Feedback, f.id).status for f in new] == ["acknowledged"] * 3
     assert session.get(Feedback, resolved.id).status == "resolved"
-    agent.submit("/console/bulk", {"ids": [new[0].id], "action": "assign",
-                                   "assignee": colleague.id})
+    agent.submit(
+        "/console/bulk", {"ids": [new[0].id], "action": "assign", "assignee": colleague.id}
+    )
     agent.submit("/console/bulk", {"ids": [new[1].id], "action": "spam"})
     session.rollback()  # a fresh snapshot: the app wrote meanwhile
     assert session.get(Feedback, new[0].id).assignee_id == colleague.id
@@ -187,7 +207,7 @@ def test_charts_on_the_inbox_are_accessible(client_for, session, engine, procedu
     assert '<title id="volume-title">' in html and '<desc id="volume-desc">' in html
     assert "1 retours en 26 semaines" in html
     assert "<table>" in html and "Semaine du" in html
-    svg = html[html.index("<svg"): html.rindex("</svg>")]
+    svg = html[html.index("<svg") : html.rindex("</svg>")]
     assert "style=" not in svg
 
 
@@ -209,11 +229,13 @@ def test_table_markup_is_readable_at_every_width(client_for, session, procedure)
     # cells wrap between words, and the scrolling container is focusable and named.
     assert "fr-table--layout-fixed" not in html
     assert '<div class="fr-table fr-table--multiline fr-table--no-caption retour-inbox">' in html
-    assert ('<div class="fr-table__container" tabindex="0" role="region" '
-            'aria-labelledby="liste-legende">') in html
+    assert (
+        '<div class="fr-table__container" tabindex="0" role="region" '
+        'aria-labelledby="liste-legende">'
+    ) in html
     assert '<caption id="liste-legende">' in html
     # Each cell carries its column name, shown above it when rows become cards (< 48em).
     for label in ("Reçu le", "Démarche", "Note et type", "Commentaire", "Statut", "Attribué à"):
         assert f'data-label="{label}"' in html, label
     assert 'class="retour-col-comment">Commentaire</th>' in html
-    assert "Mal<br><span class=\"fr-text--sm\">Réclamation</span>" in html
+    assert 'Mal<br><span class="fr-text--sm">Réclamation</span>' in html

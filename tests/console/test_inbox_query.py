@@ -28,13 +28,20 @@ def rows(session: Session) -> dict:
     at = lambda hours: T0 + dt.timedelta(hours=hours)  # noqa: E731
     made = {
         "plain": make_feedback(session, procedure=p1, received_at=at(0)),
-        "p2_good": make_feedback(session, procedure=p2, satisfaction=3, kind="praise",
-                                 received_at=at(1)),
+        "p2_good": make_feedback(
+            session, procedure=p2, satisfaction=3, kind="praise", received_at=at(1)
+        ),
         "empty": make_feedback(session, procedure=p1, comment="", kind=None, received_at=at(2)),
-        "unregistered": make_feedback(session, procedure=p1, origin_registered=False,
-                                      received_at=at(3)),
-        "pii": make_feedback(session, procedure=p1, pii_categories="email phone",
-                             comment="Écrivez à [courriel masqué]", received_at=at(4)),
+        "unregistered": make_feedback(
+            session, procedure=p1, origin_registered=False, received_at=at(3)
+        ),
+        "pii": make_feedback(
+            session,
+            procedure=p1,
+            pii_categories="email phone",
+            comment="Écrivez à [courriel masqué]",
+            received_at=at(4),
+        ),
         "spam": make_feedback(session, procedure=p1, status="spam", received_at=at(5)),
         "honeypot": make_feedback(session, procedure=p1, honeypot=True, received_at=at(6)),
         "resolved": make_feedback(session, procedure=p1, status="resolved", received_at=at(7)),
@@ -91,14 +98,29 @@ def test_with_comment_excludes_empty(session, rows) -> None:
 
 def test_from_query_parses_and_names_bad_values() -> None:
     filters, errors = InboxFilters.from_query(
-        {"status": "nope", "rating": "9", "from": "2026-13-01", "to": "2026-03-01",
-         "kind": "praise", "spam": "1", "q": " a\x00b ", "ministry": "x", "procedure": "p-1"}
+        {
+            "status": "nope",
+            "rating": "9",
+            "from": "2026-13-01",
+            "to": "2026-03-01",
+            "kind": "praise",
+            "spam": "1",
+            "q": " a\x00b ",
+            "ministry": "x",
+            "procedure": "p-1",
+        }
     )
     assert sorted(errors) == ["from", "ministry", "rating", "status"]
-    assert filters == InboxFilters(kind="praise", spam=True, q="a b",
-                                   date_to=dt.date(2026, 3, 1), procedure="p-1")
-    assert filters.to_query() == {"procedure": "p-1", "kind": "praise", "to": "2026-03-01",
-                                  "spam": "1", "q": "a b"}
+    assert filters == InboxFilters(
+        kind="praise", spam=True, q="a b", date_to=dt.date(2026, 3, 1), procedure="p-1"
+    )
+    assert filters.to_query() == {
+        "procedure": "p-1",
+        "kind": "praise",
+        "to": "2026-03-01",
+        "spam": "1",
+        "q": "a b",
+    }
     again, errors = InboxFilters.from_query(filters.to_query())
     assert again == filters and errors == []
 
@@ -136,16 +158,23 @@ def test_pages_cover_everything_once_with_equal_timestamps(session) -> None:
     back = pages[-1]
     for expected_page in reversed(pages[:-1]):
         assert back.previous is not None
-        back = fetch_page(session, ministry_ids=scope, filters=filters, before=back.previous,
-                          size=5)
+        back = fetch_page(
+            session, ministry_ids=scope, filters=filters, before=back.previous, size=5
+        )
         assert [f.id for f in back.rows] == [f.id for f in expected_page.rows]
     assert back.previous is None
 
 
 def test_status_counts_exclude_honeypot_and_follow_scope(session, rows) -> None:
     counts = status_counts(session, ministry_ids=[rows["ministry"].id], filters=InboxFilters())
-    assert counts == {"new": 6, "acknowledged": 0, "in_progress": 0, "resolved": 1,
-                      "rejected": 0, "spam": 1}
+    assert counts == {
+        "new": 6,
+        "acknowledged": 0,
+        "in_progress": 0,
+        "resolved": 1,
+        "rejected": 0,
+        "spam": 1,
+    }
     by_procedure = status_counts(
         session, ministry_ids=[rows["ministry"].id], filters=InboxFilters(procedure=rows["p2"].id)
     )
@@ -165,16 +194,20 @@ def test_status_counters_follow_every_change(session, engine) -> None:
     rng = random.Random(7)
     procedures = [make_procedure(session) for _ in range(3)]
     for _ in range(40):
-        make_feedback(session, procedure=rng.choice(procedures),
-                      status=rng.choice(("new", "acknowledged", "spam")),
-                      honeypot=rng.random() < 0.2)
+        make_feedback(
+            session,
+            procedure=rng.choice(procedures),
+            status=rng.choice(("new", "acknowledged", "spam")),
+            honeypot=rng.random() < 0.2,
+        )
     with engine.begin() as connection:
         # One statement touching many rows, one leaving the counted columns alone, moves of
         # single rows in and out of the honeypot, and deletes.
         connection.execute(update(Feedback).where(Feedback.id % 3 == 0).values(status="resolved"))
         connection.execute(update(Feedback).values(comment="purged"))
-        connection.execute(update(Feedback).where(Feedback.id % 5 == 0)
-                           .values(honeypot=~Feedback.honeypot))
+        connection.execute(
+            update(Feedback).where(Feedback.id % 5 == 0).values(honeypot=~Feedback.honeypot)
+        )
         connection.execute(delete(Feedback).where(Feedback.id % 7 == 0))
     with engine.connect() as connection:
         real = connection.execute(
@@ -183,7 +216,10 @@ def test_status_counters_follow_every_change(session, engine) -> None:
             .group_by(Feedback.procedure_id, Feedback.status)
         ).all()
         kept = connection.execute(
-            select(FeedbackStatusCount.procedure_id, FeedbackStatusCount.status,
-                   FeedbackStatusCount.count).where(FeedbackStatusCount.count != 0)
+            select(
+                FeedbackStatusCount.procedure_id,
+                FeedbackStatusCount.status,
+                FeedbackStatusCount.count,
+            ).where(FeedbackStatusCount.count != 0)
         ).all()
     assert sorted(map(tuple, kept)) == sorted(map(tuple, real))

@@ -86,9 +86,7 @@ def test_public_dashboard(client_for, known, lang) -> None:
 
 def test_public_procedure_page(client_for, known) -> None:
     html = client_for(None).get(f"/procedures/{known.passport.id}").text
-    assert_named_regions(
-        html, {"tableau-volume", "mois-legende", "avis-legende", "types-legende"}
-    )
+    assert_named_regions(html, {"tableau-volume", "mois-legende", "avis-legende", "types-legende"})
 
 
 def test_coverage_page(client_for, known) -> None:

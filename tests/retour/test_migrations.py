@@ -4,8 +4,17 @@ from sqlalchemy.engine import Engine
 
 def test_migrations_create_every_table(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
-    assert {"ministry", "procedure", "procedure_origin", "feedback", "impression_count",
-            "staff_user", "audit_event", "public_answer", "feedback_note"} <= tables
+    assert {
+        "ministry",
+        "procedure",
+        "procedure_origin",
+        "feedback",
+        "impression_count",
+        "staff_user",
+        "audit_event",
+        "public_answer",
+        "feedback_note",
+    } <= tables
 
 
 def test_no_submission_index_is_a_prefix_of_another(engine: Engine) -> None:
