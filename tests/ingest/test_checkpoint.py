@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
+import statistics
 import time
 from pathlib import Path
 
@@ -34,8 +36,14 @@ def test_constant_writes_still_restart_the_wal(
     finally:
         committer.close()
     assert len(stored_feedback(engine)) == len(sizes)
-    # Each commit writes well over 4 pages (19 here): without restarts the WAL holds them all.
-    assert max(sizes) * 3 < len(sizes) * 4 * PAGE_BYTES
+    # Started over, the WAL file is cut back: its size falls. Without restarts it only grows
+    # (0 falls in 2 s, against 48-95 with them, measured).
+    falls = sum(1 for before, after in itertools.pairwise(sizes) if after < before)
+    assert falls >= 5, falls
+    # Each commit writes well over 4 pages (13 here): without restarts the WAL holds them all.
+    # The median, not the maximum: on a loaded machine one checkpoint's fsync can stall for a
+    # few hundred milliseconds, and the WAL grows meanwhile (19 MB once in CI, 2.5 MB here).
+    assert statistics.median(sizes) * 3 < len(sizes) * 4 * PAGE_BYTES
 
 
 def test_a_wal_a_reader_held_back_is_cut_back_once_it_starts_over(
