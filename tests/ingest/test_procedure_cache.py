@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,9 @@ from ingest.procedures import ProcedureCache
 from retour.models import Procedure
 
 TTL = 0.2
+# For the tests that need an entry expired but not by over one more TTL: a wider window,
+# since a loaded machine can overshoot a sleep by a good part of TTL.
+STALE_TTL = 0.5
 PROCEDURES: Any = Procedure.__table__  # type: ignore[attr-defined]
 
 
@@ -38,6 +42,11 @@ def rename(engine: Engine, procedure_id: str, title: str) -> None:
         connection.execute(
             update(PROCEDURES).where(PROCEDURES.c.id == procedure_id).values(title=title)
         )
+
+
+async def until_stale(loaded_at: float) -> None:
+    """Expired, and by less than one more STALE_TTL; the rename's commit not counted."""
+    await asyncio.sleep(loaded_at + STALE_TTL * 1.2 - time.monotonic())
 
 
 def test_concurrent_misses_share_one_load(
@@ -70,10 +79,11 @@ def test_stale_entry_is_answered_at_once_and_refreshed_behind(
     engine: Engine, procedure: Procedure
 ) -> None:
     async def run() -> tuple[str, str]:
-        cache = ProcedureCache(engine, ttl=TTL)
+        cache = ProcedureCache(engine, ttl=STALE_TTL)
         await cache.get(procedure.id)
+        loaded_at = time.monotonic()
         rename(engine, procedure.id, "Nouveau titre")
-        await asyncio.sleep(TTL * 1.2)  # expired, but less than one more TTL ago
+        await until_stale(loaded_at)
         stale = await cache.get(procedure.id)
         assert stale is not None
         for _ in range(100):  # the background refresh lands
@@ -112,12 +122,13 @@ def test_failed_refresh_keeps_the_stale_entry_and_is_retried(
             raise failures.pop()
 
     async def run() -> list[str]:
-        cache = ProcedureCache(engine, ttl=TTL)
+        cache = ProcedureCache(engine, ttl=STALE_TTL)
         await cache.get(procedure.id)
+        loaded_at = time.monotonic()
         rename(engine, procedure.id, "Nouveau titre")
         event.listen(engine, "before_cursor_execute", fail_once)
         try:
-            await asyncio.sleep(TTL * 1.2)
+            await until_stale(loaded_at)
             titles = []
             for _ in range(100):
                 known = await cache.get(procedure.id)
