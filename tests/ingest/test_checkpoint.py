@@ -15,8 +15,8 @@ from sqlmodel import Session
 from ingest.committer import Committer, prepare
 from ingest.writer import database_target
 from retour.models import Procedure
+from tests.factories import make_incoming
 from tests.ingest.conftest import stored_feedback
-from tests.ingest.test_writer_process import incoming
 
 PAGE_BYTES = 4096
 
@@ -74,7 +74,7 @@ def write_for(seconds: float, committer: Committer, procedure: Procedure, wal: P
     sizes = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        committer.commit([prepare(incoming(procedure))])
+        committer.commit([prepare(make_incoming(procedure))])
         sizes.append(wal.stat().st_size)
     return sizes
 

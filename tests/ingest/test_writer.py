@@ -18,7 +18,6 @@ from sqlmodel import Session
 
 from ingest.app import create_app
 from ingest.committer import connect
-from ingest.rows import IncomingFeedback
 from ingest.state import IngestState
 from ingest.submissions import Accepted, accept, parse_submission
 from ingest.writer import HAND_OVER_AFTER, database_target
@@ -187,23 +186,22 @@ def test_a_long_loop_turn_hands_submissions_over_as_it_goes(
     HAND_OVER_AFTER already go to the writer process before the turn ends, so that it
     commits while the loop goes on; younger ones wait for the end of the turn."""
 
-    def incoming(comment: str) -> IncomingFeedback:
-        return make_incoming(procedure, comment)
-
     async def scenario() -> tuple[list[int], bool]:
         app = create_app(settings)
         async with app.router.lifespan_context(app) as state:
             ingest: IngestState = state["ingest"]  # type: ignore[index]
             writer = ingest.writer
-            await writer.add_feedback(incoming("démarre le processus"))
+            await writer.add_feedback(make_incoming(procedure, "démarre le processus"))
             frames = [writer.frames_sent]
             # One stretch of the loop's work, with no await: one turn.
-            first = writer.add_feedback(incoming("premier"))
+            first = writer.add_feedback(make_incoming(procedure, "premier"))
             time.sleep(2 * HAND_OVER_AFTER)
-            second = writer.add_feedback(incoming("deuxième"))  # the first waited long enough
+            # The first waited long enough: it leaves with this one.
+            second = writer.add_feedback(make_incoming(procedure, "deuxième"))
             frames.append(writer.frames_sent)
             handed_over_at = time.monotonic()
-            third = writer.add_feedback(incoming("troisième"))  # young: end of the turn
+            # Young: it waits for the end of the turn.
+            third = writer.add_feedback(make_incoming(procedure, "troisième"))
             # Unless a loaded machine stalled this thread for the whole delay meanwhile.
             quick = time.monotonic() - handed_over_at < HAND_OVER_AFTER
             frames.append(writer.frames_sent)
