@@ -18,6 +18,8 @@ Every template receives, besides the given context:
 - `static_url("js/x.js")`: `/static/js/x.js`;
 - `can_triage(user)`, `can_manage_procedures(user)`, `can_manage_users(user)`,
   `is_admin(user)` from `console.scope`;
+- the filter `french_spacing`: no-break spaces before « : ; ? ! » (`retour.typography`; `_()`
+  already applies it to French text, the filter is for French words written outside `_()`);
 - the filter `paris_time`: `{{ moment|paris_time }}` → "23/11/2026 02:46", Paris time as the
   inbox shows it (`console.labels.format_datetime`), so one event reads the same everywhere.
 
@@ -43,6 +45,7 @@ from console import scope
 from console.labels import format_datetime
 from console.security import CSRF_FIELD, csrf_token, current_user, is_console_path, is_https
 from retour.i18n import LOCALES, Translate, negotiate, translator
+from retour.typography import french_spacing
 
 HERE: Final = Path(__file__).resolve().parent
 TEMPLATES_DIR: Final = HERE / "templates"
@@ -80,6 +83,7 @@ def paris_time(value: dt.datetime | None) -> str:
 
 
 environment.filters["paris_time"] = paris_time
+environment.filters["french_spacing"] = french_spacing
 templates = Jinja2Templates(env=environment)
 
 

@@ -91,6 +91,8 @@ async def form_config(request: Request) -> JSONResponse:
     body: dict[str, Any] = {
         "procedure_id": procedure.id,
         "title": procedure.title,
+        # An archived procedure's page may still carry the button: its form works as usual.
+        "archived": not procedure.active,
         "button_label": procedure.button_label or DEFAULT_BUTTON_LABEL[locale],
         "locale": locale,
         "labels": LABELS[locale],

@@ -4,6 +4,11 @@ A submission then needs no read query: the writer's INSERT is its only database 
 An entry past its TTL is still answered for one more TTL while a background query refreshes
 it, and one older than that is waited for. A few seconds of staleness is harmless: a new
 procedure answers 404 for at most two TTLs.
+
+Archived procedures are found too, with `active` False: a page that still carries an archived
+procedure's snippet must not lose what a citizen writes there (the submission is stored and
+its ministry sees it; public figures leave archived procedures out). Only an id that is not
+in the register at all is unknown.
 """
 
 from __future__ import annotations
@@ -34,13 +39,15 @@ class KnownProcedure:
     ministry_id: int
     button_label: str | None
     origins: frozenset[str]
+    url: str = ""
+    active: bool = True
 
 
 class ProcedureCache:
     def __init__(self, engine: Engine, ttl: float = DEFAULT_TTL) -> None:
         self._engine = engine
         self._ttl = ttl
-        # procedure id -> (expires at, procedure or None for unknown/archived)
+        # procedure id -> (expires at, procedure or None for an id not in the register)
         self._entries: dict[str, tuple[float, KnownProcedure | None]] = {}
         self._loading: dict[str, asyncio.Future[KnownProcedure | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -98,7 +105,9 @@ class ProcedureCache:
                     PROCEDURES.c.title,
                     PROCEDURES.c.ministry_id,
                     PROCEDURES.c.button_label,
-                ).where(PROCEDURES.c.id == procedure_id, PROCEDURES.c.active)
+                    PROCEDURES.c.url,
+                    PROCEDURES.c.active,
+                ).where(PROCEDURES.c.id == procedure_id)
             ).first()
             if row is None:
                 return None
@@ -113,4 +122,6 @@ class ProcedureCache:
             ministry_id=row.ministry_id,
             button_label=row.button_label,
             origins=frozenset(page[1] for page in normal if page is not None),
+            url=row.url,
+            active=bool(row.active),
         )

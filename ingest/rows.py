@@ -28,7 +28,7 @@ class IncomingFeedback(NamedTuple):
     contact_email: str | None
     page_url: str | None
     page_origin: str | None
-    origin_registered: bool
+    origin_registered: bool | None  # None: no page address, origin unknown
     honeypot: bool
     locale: str
 

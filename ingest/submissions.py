@@ -11,7 +11,8 @@ Interface (stable; the hosted form builds on it):
 
     async accept(state: IngestState, submission: Submission, *, verify_token: bool = True)
         -> Accepted(id, receipt)
-        Finds the procedure (`UnknownProcedure`, 404), checks the form token unless told
+        Finds the procedure (`UnknownProcedure`, 404; an archived one is found and its
+        submissions stored), checks the form token unless told
         not to (`TokenRefusedError`, 403), and stores the submission through the group-commit
         writer process, returning only once it is committed (`Unavailable`, 503, when the database
         refused: nothing stored, retry with the same client_id). A repeated client_id
@@ -150,7 +151,10 @@ async def store(state: IngestState, submission: Submission, procedure: KnownProc
         contact_email=submission.contact_email,
         page_url=submission.page_url,
         page_origin=submission.page_origin,
-        origin_registered=submission.page_origin in procedure.origins,
+        # No page address (a hosted form opened without a Referer): unknown, not unregistered.
+        origin_registered=(
+            None if submission.page_origin is None else submission.page_origin in procedure.origins
+        ),
         honeypot=submission.honeypot,
         locale=submission.locale,
     )

@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
+from retour.typography import french_spacing
+
 LOCALES: Final = ("fr", "en")
 DEFAULT_LOCALE: Final = "fr"
 
@@ -28,14 +30,20 @@ def _catalog(locales_dir: str, locale: str) -> dict[str, str]:
 
 
 def translator(locale: str, locales_dirs: Iterable[Path]) -> Translate:
-    """A function `_("Texte", **values)` that answers in `locale`."""
+    """A function `_("Texte", **values)` that answers in `locale`.
+
+    French text (the source, or the fallback of a missing translation) gets its no-break
+    spaces before « : ; ? ! » here, before the values are filled in: our words follow French
+    typography, what people typed is shown as they typed it."""
     merged: dict[str, str] = {}
     if locale != DEFAULT_LOCALE:
         for directory in locales_dirs:
             merged.update(_catalog(str(directory), locale))
 
     def translate(message: str, **values: object) -> str:
-        text = merged.get(message, message)
+        text = merged.get(message)
+        if text is None:
+            text = french_spacing(message)
         return text.format(**values) if values else text
 
     return translate

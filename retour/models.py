@@ -123,12 +123,15 @@ class Feedback(SQLModel, table=True):
     contact_email: str | None = Field(default=None, max_length=254)
     page_url: str | None = Field(default=None, max_length=2000)
     page_origin: str | None = Field(default=None, max_length=300)
-    # False when the page's origin is not registered for the procedure.
-    origin_registered: bool = Field(default=True)
+    # False when the page's origin is not registered for the procedure; None when the
+    # submission came with no page address (unknown is not unregistered).
+    origin_registered: bool | None = Field(default=True)
     # Honeypot filled: stored, answered as usual, kept out of the inbox.
     honeypot: bool = Field(default=False)
     locale: str = Field(default="fr", max_length=5)
     status: str = Field(default="new", max_length=16)
+    # Why it was rejected, in staff's words for the citizen (shown on /suivi); masked.
+    rejection_reason: str | None = Field(default=None, sa_type=Text)
     assignee_id: int | None = Field(default=None, foreign_key="staff_user.id")
     acknowledged_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -97,7 +97,7 @@ def test_minimal_submission(client: httpx.Client, submission: Build, engine: Eng
         None,
         "fr",
     )
-    assert row.origin_registered is False  # no page: nothing shows the button is registered
+    assert row.origin_registered is None  # no page: the origin is unknown, not unregistered
 
 
 def test_repeated_client_id_answers_the_first_submission(
@@ -265,13 +265,26 @@ def test_unknown_procedure_is_404(client: httpx.Client, submission: Build) -> No
     assert_error(response, 404, "unknown_procedure", "procedure_id")
 
 
-def test_archived_procedure_is_404(
-    client: httpx.Client, session: Session, settings: Any, submission: Build
+def test_archived_procedure_is_stored_for_its_ministry(
+    client: httpx.Client, session: Session, settings: Any, submission: Build, engine: Engine
 ) -> None:
+    """Never lose a citizen's words: a page still carrying an archived button is heard."""
     archived = make_procedure(session, active=False)
     token = FormTokens(settings.secret_key).issue(archived.id)
     response = post(client, submission(procedure_id=archived.id, token=token))
-    assert_error(response, 404, "unknown_procedure", "procedure_id")
+    assert response.status_code == 202
+    [row] = stored_feedback(engine)
+    assert row.procedure_id == archived.id
+    assert row.ministry_id == archived.ministry_id
+    assert row.receipt == response.json()["receipt"]
+
+
+def test_no_page_address_is_an_unknown_origin_not_an_unregistered_one(
+    client: httpx.Client, submission: Build, engine: Engine
+) -> None:
+    assert post(client, submission(page_url=None)).status_code == 202
+    [row] = stored_feedback(engine)
+    assert (row.page_origin, row.origin_registered) == (None, None)
 
 
 def expired_token(procedure_id: str) -> str:

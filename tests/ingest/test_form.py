@@ -75,10 +75,16 @@ def test_unknown_procedure_form_is_404(client: httpx.Client, procedure_id: str) 
     assert response.json()["error"]["code"] == "unknown_procedure"
 
 
-def test_archived_procedure_form_is_404(client: httpx.Client, session: Session) -> None:
-    archived = make_procedure(session, active=False)
+def test_archived_procedure_form_answers_as_usual(client: httpx.Client, session: Session) -> None:
+    """A page still carrying an archived procedure's button: the dialog names it and works."""
+    archived = make_procedure(session, active=False, title="Ancienne démarche")
     response = client.get(f"/api/v1/procedures/{archived.id}/form")
-    assert response.status_code == 404
+    assert response.status_code == 200
+    form = response.json()
+    assert (form["title"], form["archived"]) == ("Ancienne démarche", True)
+    assert form["token"]
+    active = make_procedure(session)
+    assert client.get(f"/api/v1/procedures/{active.id}/form").json()["archived"] is False
 
 
 def test_form_token_is_accepted_by_the_feedback_endpoint(
