@@ -5,10 +5,17 @@ Server-rendered (Jinja2, autoescaped), DSFR, no cookie: the signed form token tr
 hidden field, and so does a client_id made when the form is shown, so that sending the same
 form twice (double click, back and resend) stores one submission. After a valid POST the
 browser is redirected (303) to a thank-you page, so reloading it sends nothing.
+
+A POST that stores nothing (an error, a refused token, the personal-data check) answers with
+the form again, cacheable by the browser alone (`private, no-cache`): Back from a later page
+then shows it again instead of asking to resubmit the form. A comment in which personal data
+is found is shown again once, with the notice, before it is sent: the citizen learns what
+would be masked while they can still change it, as the widget tells them while they type.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +32,7 @@ from ingest.errors import ApiError, FieldError, RateLimited, TokenRefusedError, 
 from ingest.limits import check_submission_limits
 from ingest.procedures import KnownProcedure
 from ingest.state import IngestState, ingest_state
-from ingest.submissions import accept, find_procedure, page_location, parse_submission
+from ingest.submissions import EMAIL_RE, accept, find_procedure, page_location, parse_submission
 from retour.i18n import Translate, negotiate, translator
 from retour.models import COMMENT_MAX_LENGTH, KINDS, PROCEDURE_ID_RE
 from retour.receipts import normalize_receipt
@@ -78,6 +85,13 @@ HEADERS: Final = {
     "Referrer-Policy": "strict-origin",
     "X-Content-Type-Options": "nosniff",
 }
+# The answer to a POST that stored nothing: kept by the browser only (never a shared cache),
+# so that going Back to it needs no resubmission (Chromium: ERR_CACHE_MISS with no-store).
+AFTER_POST: Final = {"Cache-Control": "private, no-cache"}
+# The service's own check of an address, as an HTML pattern (anchored by the browser).
+EMAIL_PATTERN: Final = EMAIL_RE.pattern.removeprefix("^").removesuffix("$")
+# What the thank-you page may show of the address an answer will go to: "j…@example.fr".
+CONTACT_HINT_RE: Final = re.compile(r"[^@\s…]…@[a-z0-9.\-]{1,253}")
 
 
 def pii_notice(categories: frozenset[str] | set[str], _: Translate) -> str:
@@ -88,12 +102,23 @@ def pii_notice(categories: frozenset[str] | set[str], _: Translate) -> str:
             names.append(name)
     if not names:
         return ""
-    what = names[0] if len(names) == 1 else ", ".join(names[:-1]) + _(" et ") + names[-1]
+    if len(names) == 1:
+        return _(
+            "Votre message semble contenir {what}. Cette information sera masquée : "
+            "l’administration ne la verra pas.",
+            what=names[0],
+        )
     return _(
-        "Votre message semble contenir {what}. Cette information sera masquée : "
-        "l’administration ne la verra pas.",
-        what=what,
+        "Votre message semble contenir {what}. Ces informations seront masquées : "
+        "l’administration ne les verra pas.",
+        what=", ".join(names[:-1]) + _(" et ") + names[-1],
     )
+
+
+def contact_hint(address: str) -> str:
+    """Enough of the address for the citizen to recognise it, not enough to give it away."""
+    local, _at, domain = address.strip().rpartition("@")
+    return f"{local[:1]}…@{domain.lower()}" if local and domain else ""
 
 
 def _locale(request: Request, form: Mapping[str, Any] | None = None) -> str:
@@ -129,6 +154,7 @@ def _form_page(
     values: Mapping[str, str],
     errors: dict[str, str] | None = None,
     notice: str = "",
+    pii_check: bool = False,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
@@ -136,6 +162,8 @@ def _form_page(
     comment = values.get("comment", "")
     categories = mask(clean_comment(comment)).categories if comment else frozenset()
     context = {
+        "pii_check": pii_check,
+        "email_pattern": EMAIL_PATTERN,
         "procedure": procedure,
         "token": state.tokens.issue(procedure.id),
         "values": values,
@@ -182,6 +210,7 @@ FORM_FIELDS: Final = (
     "website",
     "token",
     "lang",
+    "pii_seen",
 )
 MAX_FORM_BYTES: Final = 64 * 1024  # 2,000 characters, even percent-encoded, fit well inside
 
@@ -223,7 +252,8 @@ def _first_errors(values: Mapping[str, str]) -> dict[str, str]:
 
 FIELD_MESSAGES: Final = {
     "contact_email": "Saisissez une adresse électronique valide, par exemple nom@domaine.fr.",
-    "comment": "Votre message dépasse 2 000 caractères : raccourcissez-le.",
+    "comment": "Votre message fait {length} caractères : raccourcissez-le à 2 000 au plus. "
+    "Tout ce que vous avez écrit est conservé ci-dessous.",
     "kind": "Choisissez un type de retour dans la liste.",
     "satisfaction": "Indiquez comment s’est passée votre démarche.",
 }
@@ -246,8 +276,12 @@ async def submit_form(request: Request) -> Response:
         values["page_url"] = ""
     _ = translator(locale, LOCALES_DIRS)
 
-    def again(errors: dict[str, str], status_code: int = 422, **extra: Any) -> Response:
-        translated = {field: _(message) for field, message in errors.items()}
+    def again(
+        errors: dict[str, str], status_code: int = 422, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        length = len(clean_comment(values["comment"]))
+        shown = f"{length:,}".replace(",", "\u202f" if locale == "fr" else ",")
+        translated = {field: _(message, length=shown) for field, message in errors.items()}
         return _form_page(
             request,
             state,
@@ -256,14 +290,13 @@ async def submit_form(request: Request) -> Response:
             values=values,
             errors=translated,
             status_code=status_code,
-            **extra,
+            headers={**AFTER_POST, **(headers or {})},
         )
 
     errors = _first_errors(values)
     if errors:
         return again(errors)
     try:
-        await check_submission_limits(request, procedure.id)
         submission = parse_submission(
             {
                 "procedure_id": procedure.id,
@@ -279,6 +312,15 @@ async def submit_form(request: Request) -> Response:
                 "website": values["website"],
             }
         )
+        # What the writer process will mask (the same function, so the same categories).
+        categories = mask(submission.comment).categories_text if submission.comment else ""
+        if categories and values["pii_seen"] != categories:
+            # Found and not yet shown to the citizen: shown now, while they can still change it.
+            values["pii_seen"] = categories
+            return _form_page(
+                request, state, procedure, locale, values=values, pii_check=True, headers=AFTER_POST
+            )
+        await check_submission_limits(request, procedure.id)
         accepted = await accept(state, submission)
     except (TokenRefusedError, FieldError) as exc:
         if isinstance(exc, FieldError) and exc.field != "token":
@@ -287,22 +329,22 @@ async def submit_form(request: Request) -> Response:
         # The page was open too long (or the token is missing or not ours): the same form
         # with a fresh token and everything typed, to send again. Not an error for the citizen.
         notice = _("Pour votre sécurité, vérifiez votre message puis envoyez-le à nouveau.")
-        return _form_page(request, state, procedure, locale, values=values, notice=notice)
+        return _form_page(
+            request, state, procedure, locale, values=values, notice=notice, headers=AFTER_POST
+        )
     except RateLimited as exc:
         message = "Trop d’envois en peu de temps. Patientez une minute puis envoyez à nouveau."
         return again({"form": message}, status_code=429, headers=exc.headers)
     except ApiError as exc:
         return again({"form": exc.message}, status_code=exc.status, headers=exc.headers)
     query = {"receipt": accepted.receipt}
-    # What the writer process masked (the same function, so the same categories), for the
-    # thank-you page to say; only category names travel in the URL.
-    categories = mask(submission.comment).categories_text
+    # For the thank-you page to say what was masked; only category names travel in the URL.
     if categories:
         query["pii"] = categories
     if locale == "en":
         query["lang"] = "en"
     if submission.contact_email:
-        query["answer"] = "1"
+        query["answer"] = contact_hint(submission.contact_email) or "1"
     url = f"{request.url.path}/merci?{urlencode(query)}"
     return RedirectResponse(url, status_code=303, headers=HEADERS)
 
@@ -315,11 +357,14 @@ async def thanks(request: Request) -> Response:
         return _not_found(request, locale)
     _ = translator(locale, LOCALES_DIRS)
     categories = set(request.query_params.get("pii", "").split()) & set(PII_NAMES)
+    answer = request.query_params.get("answer", "")
     context = {
         "procedure": procedure,
         "receipt": receipt,
         "pii": pii_notice(categories, _),
-        "answer": request.query_params.get("answer") == "1",
+        "answer": answer == "1" or CONTACT_HINT_RE.fullmatch(answer) is not None,
+        # Shown only in the shape contact_hint gives, so the URL cannot put words on the page.
+        "contact_hint": answer if CONTACT_HINT_RE.fullmatch(answer) else "",
     }
     return _render(request, "hosted_thanks.html", context, locale)
 

@@ -46,7 +46,8 @@ ORIGIN_MAX_LENGTH: Final = 300
 EMAIL_MAX_LENGTH: Final = 254
 TOKEN_MAX_LENGTH: Final = 512
 # Deliberately loose: the address is only used to write back; a typo is the citizen's to fix.
-_EMAIL_RE: Final = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]{2,}$")
+# No backslash before the quotes: the hosted form gives this pattern to browsers as it is.
+EMAIL_RE: Final = re.compile(r"""^[^@\s<>"',;]+@[^@\s<>"',;]+\.[^@\s<>"',;]{2,}$""")
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 # The page URLs widgets send: a lower-case http(s) scheme and host name with no port or
 # user, then a path of visible ASCII. Anything else takes urlsplit's general path.
@@ -223,7 +224,7 @@ def _comment(value: Any) -> str:
 def _email(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    if not _is_text(value) or len(value) > EMAIL_MAX_LENGTH or not _EMAIL_RE.match(value.strip()):
+    if not _is_text(value) or len(value) > EMAIL_MAX_LENGTH or not EMAIL_RE.match(value.strip()):
         raise FieldError("Adresse électronique invalide.", field="contact_email")
     return value.strip()
 

@@ -60,9 +60,9 @@ def test_without_javascript_the_link_leads_to_the_hosted_form(
     page.get_by_role("button", name="Envoyer").click()
     alert = page.get_by_role("alert")
     assert "Votre retour n’a pas été envoyé" in alert.inner_text()
-    assert page.title().startswith("Erreur : ")
+    assert page.title().startswith("Erreur\u202f: ")
     email = page.get_by_label("Votre adresse électronique (si vous souhaitez une réponse)")
-    assert email.get_attribute("aria-invalid") == "true"
+    assert "Saisissez votre adresse électronique" in described_by(email)
     assert page.get_by_label("Votre message (facultatif)").input_value() == (
         "Impossible de joindre la photo."
     )
@@ -86,6 +86,76 @@ def test_without_javascript_the_link_leads_to_the_hosted_form(
         f"/suivi/{row.receipt}"
     )
     assert page.context.cookies() == []
+
+
+def described_by(field: Any) -> str:
+    """The text a screen reader reads after the field's name: what its aria-describedby names,
+    without what is hidden (innerText leaves out display: none)."""
+    return str(
+        field.evaluate(
+            """el => (el.getAttribute('aria-describedby') || '').split(/\\s+/)
+                .map(id => document.getElementById(id)).filter(Boolean)
+                .map(node => node.innerText).join(' ')"""
+        )
+    )
+
+
+def test_errors_go_away_once_fixed_without_a_script(no_js_page: Any, service: Service) -> None:
+    page = no_js_page
+    page.goto(f"{service.url}/r/{service.procedure.id}")
+    tick(page, "Je souhaite recevoir une réponse")
+    page.get_by_role("button", name="Envoyer").click()
+    page.get_by_role("alert").wait_for()
+    rating = page.locator("#satisfaction-messages .fr-message--error")
+    email = page.locator("#contact-email")
+    email_error = page.locator("#contact-email-messages .fr-error-text")
+    assert rating.is_visible() and email_error.is_visible()
+    legend = page.locator("#satisfaction-legend")
+    red = legend.evaluate("el => getComputedStyle(el).color")
+
+    page.locator("label[for=satisfaction-2]").click()
+    assert not rating.is_visible()
+    assert legend.evaluate("el => getComputedStyle(el).color") != red
+    assert "Indiquez comment" not in page.locator("#satisfaction").evaluate(
+        "el => document.getElementById('satisfaction-messages').innerText"
+    )
+    # The browser judges a field once the citizen leaves it (:user-valid), as people expect.
+    email.fill("jean.dupont@example")  # still not an address the service accepts
+    email.press("Tab")
+    assert email_error.is_visible()
+    email.fill("jean.dupont@example.fr")
+    email.press("Tab")
+    assert not email_error.is_visible()
+    assert "Saisissez" not in described_by(email)
+    assert email.get_attribute("aria-invalid") is None
+
+
+def test_back_after_an_error_shows_the_form_again(no_js_page: Any, service: Service) -> None:
+    """No « Confirm form resubmission »: the failed POST's page is one to go back to."""
+    page = no_js_page
+    page.goto(f"{service.url}/r/{service.procedure.id}")
+    page.get_by_label("Votre message (facultatif)").fill("Un mot sans note.")
+    page.get_by_role("button", name="Envoyer").click()
+    page.get_by_role("alert").wait_for()
+    page.locator("label[for=satisfaction-3]").click()
+    page.get_by_role("button", name="Envoyer").click()
+    page.get_by_role("heading", name="Merci pour votre retour !").wait_for()
+    page.go_back()
+    assert page.get_by_label("Votre message (facultatif)").input_value() == "Un mot sans note."
+    page.go_back()
+    assert page.locator("h1").inner_text() == "Je fais un retour"
+    assert len(stored(service.engine)) == 1
+
+
+def test_links_back_to_the_procedure(no_js_page: Any, service: Service) -> None:
+    page = no_js_page
+    page.goto(f"{service.url}/r/{service.procedure.id}")
+    back = page.get_by_role("link", name="Revenir à la démarche sans envoyer de retour")
+    assert back.get_attribute("href") == service.procedure.url
+    page.locator("label[for=satisfaction-3]").click()
+    page.get_by_role("button", name="Envoyer").click()
+    link = page.get_by_role("link", name=f"Revenir à la démarche « {service.procedure.title} »")
+    assert link.get_attribute("href") == service.procedure.url
 
 
 def test_the_email_field_shows_once_an_answer_is_wanted(no_js_page: Any, service: Service) -> None:

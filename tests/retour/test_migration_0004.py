@@ -24,8 +24,12 @@ ROWS = [
 
 def _fill(engine: Engine) -> None:
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO ministry (slug, name, created_at) VALUES "
-                                "('m', 'Ministère', CURRENT_TIMESTAMP)"))
+        connection.execute(
+            text(
+                "INSERT INTO ministry (slug, name, created_at) VALUES "
+                "('m', 'Ministère', CURRENT_TIMESTAMP)"
+            )
+        )
         connection.execute(
             text(
                 "INSERT INTO procedure (id, title, ministry_id, url, description, online, active,"
@@ -54,8 +58,9 @@ def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
 
 
 def test_upgrade_keeps_the_rows_and_makes_unknown_origins_null(tmp_path: Path) -> None:
-    engine = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'm.db'}",
-                                  secret_key=TEST_SECRET))
+    engine = make_engine(
+        Settings(database_url=f"sqlite:///{tmp_path / 'm.db'}", secret_key=TEST_SECRET)
+    )
     upgrade(engine, "0003")
     _fill(engine)
     upgrade(engine)
@@ -73,10 +78,15 @@ def test_upgrade_keeps_the_rows_and_makes_unknown_origins_null(tmp_path: Path) -
             text("SELECT rowid FROM feedback_fts WHERE feedback_fts MATCH 'etape'")
         ).all()
         assert len(found) == 3
-        connection.execute(text("UPDATE feedback SET status = 'rejected',"
-                                " rejection_reason = 'Hors sujet' WHERE receipt = 'AAAAA33333'"))
-        counts = dict(connection.execute(
-            text("SELECT status, count FROM feedback_status_count")).all())
+        connection.execute(
+            text(
+                "UPDATE feedback SET status = 'rejected',"
+                " rejection_reason = 'Hors sujet' WHERE receipt = 'AAAAA33333'"
+            )
+        )
+        counts = dict(
+            connection.execute(text("SELECT status, count FROM feedback_status_count")).all()
+        )
         assert counts == {"new": 2, "rejected": 1}
         assert connection.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
     columns = {c["name"]: c for c in inspect(engine).get_columns("feedback")}
@@ -89,8 +99,9 @@ def test_downgrade_and_upgrade_again(engine: Engine) -> None:
     """On each backend: back to 0003 (unknown becomes unregistered again), then forward."""
     _fill(engine)
     with engine.begin() as connection:
-        connection.execute(text("UPDATE feedback SET origin_registered = NULL"
-                                " WHERE page_origin IS NULL"))
+        connection.execute(
+            text("UPDATE feedback SET origin_registered = NULL WHERE page_origin IS NULL")
+        )
     _migrate(engine, "0003", down=True)
     columns = {c["name"]: c for c in inspect(engine).get_columns("feedback")}
     assert columns["origin_registered"]["nullable"] is False
