@@ -4,8 +4,9 @@ The loader's URL is fixed (it is in every snippet), so it is cached briefly and 
 with its ETag. The dialog's URLs carry a hash of their content, so they are cached for a year:
 a new release changes the hash that the server writes into the loader.
 
-The assets come from `widget/dist/` (minified by `scripts/build_assets.py`); when that has not
-been built, the sources are served as they are, so a checkout without Node still works.
+The assets come from `widget/dist/` (minified by `scripts/build_assets.py` from what
+`source_assets` assembles); when that has not been built, `source_assets`' output is served
+as it is, so a checkout without Node still works.
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from retour.typography import french_spacing_in_js
+
 log = logging.getLogger("retour.ingest")
 
 WIDGET_DIR: Final = Path(__file__).resolve().parents[1] / "widget"
 STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
 STATIC_NAME: Final = "ingest_static"
-# The dialog script's parts, in order, wrapped in one IIFE (widget/build.mjs says the same).
+# The dialog script's parts, in order, wrapped in one IIFE.
 DIALOG_PARTS: Final = ("pii.js", "texts.js", "send.js", "dialog.js")
+# The parts holding words for people: French typography is applied to their string literals.
+WORDED_PARTS: Final = frozenset({"loader.js", "texts.js"})
 VERSION_PLACEHOLDER: Final = "__RETOUR_VERSION__"
 LOADER_MAX_AGE: Final = 300  # a new release reaches every page within five minutes
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
@@ -62,11 +67,12 @@ class WidgetAssets:
 
 
 def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    return french_spacing_in_js(text) if path.name in WORDED_PARTS else text
 
 
 def source_assets(src: Path) -> tuple[str, str, str]:
-    """loader.js, the dialog script and dialog.css, as widget/build.mjs assembles them."""
+    """loader.js, the dialog script and dialog.css, assembled: what widget/build.mjs minifies."""
     parts = [_read(src / name) for name in DIALOG_PARTS if (src / name).is_file()]
     dialog = "(function () {\n'use strict';\n" + "\n".join(parts) + "\n})();\n"
     return _read(src / "loader.js"), dialog, _read(src / "dialog.css")
@@ -77,7 +83,9 @@ def build_assets(widget_dir: Path = WIDGET_DIR) -> WidgetAssets:
     names = ("loader.js", "dialog.js", "dialog.css")
     minified = all((dist / name).is_file() for name in names)
     if minified:
-        loader, dialog_js, dialog_css = (_read(dist / name) for name in names)
+        loader, dialog_js, dialog_css = (
+            (dist / name).read_text(encoding="utf-8") for name in names
+        )
     else:
         log.warning("widget/dist is not built: serving the widget unminified (run `make assets`)")
         loader, dialog_js, dialog_css = source_assets(widget_dir / "src")

@@ -12,6 +12,8 @@ DSFR_TARGET = ROOT / "console" / "static" / "dsfr"
 # The hosted form (ingest) keeps its own copy: ingest never imports console.
 INGEST_DSFR_TARGET = ROOT / "ingest" / "static" / "dsfr"
 WIDGET_BUILD = ROOT / "widget" / "build.mjs"
+WIDGET_ASSEMBLED = ROOT / "widget" / "dist" / "assembled"
+WIDGET_NAMES = ("loader.js", "dialog.js", "dialog.css")
 # Only what the pages use: the stylesheet, its fonts and icons, and the script.
 DSFR_FILES = (
     "dsfr.min.css",
@@ -29,7 +31,13 @@ def main() -> None:
         )
     for root in (DSFR_TARGET, INGEST_DSFR_TARGET):
         copy_dsfr(root)
-    # The widget, minified into widget/dist/ (terser and csso from node_modules).
+    # The widget: assembled here (the same code serves the sources when dist/ is missing, and
+    # applies French typography to its words), then minified by terser and csso.
+    from ingest.widget_routes import source_assets
+
+    WIDGET_ASSEMBLED.mkdir(parents=True, exist_ok=True)
+    for name, text in zip(WIDGET_NAMES, source_assets(ROOT / "widget" / "src"), strict=True):
+        (WIDGET_ASSEMBLED / name).write_text(text, encoding="utf-8")
     subprocess.run(["node", str(WIDGET_BUILD)], check=True)  # noqa: S603, S607
 
 

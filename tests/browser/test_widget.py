@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from retour.models import Procedure
 from tests.browser import widget_pages
 from tests.browser.widget_pages import (
     TITLE,
@@ -104,14 +105,86 @@ def test_an_english_page_gets_an_english_dialog(
     assert (row.satisfaction, row.locale) == (3, "en")
 
 
-def test_if_the_dialog_cannot_load_the_button_opens_the_hosted_form(
+def test_if_the_dialog_cannot_load_the_page_stays_and_offers_the_hosted_form(
     page: Any, service: Service, host_site: HostSite
 ) -> None:
     page.route("**/dialog.js", lambda route: route.abort())  # e.g. a filtering proxy
-    page.goto(host_site.add("/repli", snippet_page(service)))
+    url = host_site.add("/repli", snippet_page(service))
+    page.goto(url)
     page.locator("button[data-retour]").click()
+    note = page.locator(".retour-note[role=status]")
+    note.get_by_text("Le formulaire n’a pas pu s’ouvrir ici.").wait_for()
+    assert page.url == url  # never taken away: it may be a connection that just dropped
+    note.get_by_role("link", name="Ouvrir le formulaire sur sa propre page").click()
     page.wait_for_url(f"{service.url}/r/{service.procedure.id}")
     page.get_by_role("heading", name="Je fais un retour").wait_for()
+
+
+def test_an_unknown_procedure_is_said_before_anyone_writes(
+    page: Any, service: Service, host_site: HostSite
+) -> None:
+    body = snippet_page(service).replace(
+        f'data-retour="{service.procedure.id}"', 'data-retour="faute-de-frappe"'
+    )
+    page.goto(host_site.add("/inconnue", body))
+    page.locator("button[data-retour]").click()
+    dialog = page.get_by_role("dialog", name="Démarche inconnue")
+    dialog.wait_for()
+    assert "ne pourrait pas être transmis" in dialog.inner_text()
+    assert page.locator("retour-dialog textarea").is_hidden()
+
+
+def test_an_archived_procedure_keeps_what_the_citizen_writes(
+    page: Any, service: Service, host_site: HostSite
+) -> None:
+    with service.engine.begin() as connection:
+        connection.execute(
+            Procedure.__table__.update().values(active=False)  # type: ignore[attr-defined]
+        )
+    page.goto(host_site.add("/archivee", snippet_page(service)))
+    page.locator("button[data-retour]").click()
+    page.get_by_text(f"Démarche : {TITLE}").wait_for()
+    fill_and_send(page, comment="La page est encore en ligne.")
+    page.get_by_text("Merci pour votre retour !").wait_for()
+    [row] = wait_for(lambda: stored(service.engine))
+    assert row.comment == "La page est encore en ligne."
+
+
+def test_french_typography_and_where_the_answer_will_go(
+    page: Any, service: Service, host_site: HostSite
+) -> None:
+    page.goto(host_site.add("/typo", snippet_page(service)))
+    page.locator("button[data-retour]").click()
+    line = page.locator("retour-dialog .procedure")
+    line.wait_for()
+    assert line.text_content() == f"Démarche\u202f: {TITLE}"
+    legend = page.locator("retour-dialog legend").first.text_content()
+    assert legend == "Comment s’est passée votre démarche\u202f?"
+    page.get_by_label("Bien", exact=True).check()
+    page.get_by_label("Je souhaite recevoir une réponse").check()
+    page.get_by_label("Votre adresse électronique").fill("Jean.Dupont@Example.fr")
+    page.get_by_role("button", name="Envoyer").click()
+    page.get_by_text("Merci pour votre retour\u202f!").wait_for()
+    said = page.locator("retour-dialog .status").inner_text()
+    assert "l’administration vous écrira à l’adresse J…@example.fr." in said
+    assert "Dupont" not in said
+
+
+def test_a_paste_cut_at_the_limit_is_said(page: Any, service: Service, host_site: HostSite) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=host_site.url)
+    page.goto(host_site.add("/coller", snippet_page(service)))
+    page.locator("button[data-retour]").click()
+    comment = page.locator("retour-dialog textarea")
+    comment.wait_for()
+    page.evaluate("text => navigator.clipboard.writeText(text)", "Trop long. " * 200)
+    comment.focus()
+    page.keyboard.press("Control+V")
+    cut = page.locator("retour-dialog #comment-cut")
+    cut.get_by_text("Le texte collé a été coupé à 2 000 caractères").wait_for()
+    assert len(comment.input_value()) == 2000
+    assert "comment-cut" in (comment.get_attribute("aria-describedby") or "")
+    comment.fill("Plus court.")
+    assert cut.text_content() == ""
 
 
 def test_two_buttons_one_view_and_the_script_twice_is_harmless(

@@ -136,6 +136,32 @@ def test_errors_are_announced_and_tied_to_their_field(
     assert stored(service.engine) == []
 
 
+def test_each_error_goes_once_its_field_is_valid(
+    page: Any, service: Service, host_site: HostSite
+) -> None:
+    open_dialog(page, host_site.add("/erreurs-corrigees", snippet_page(service)))
+    page.get_by_label("Je souhaite recevoir une réponse").check()
+    page.get_by_role("button", name="Envoyer").click()
+    rating_error = page.locator("retour-dialog #satisfaction-error")
+    email_error = page.locator("retour-dialog #email-error")
+    email = page.get_by_label("Votre adresse électronique")
+    assert rating_error.is_visible() and email_error.is_visible()
+
+    page.get_by_label("Mal", exact=True).check()
+    assert not rating_error.is_visible()
+    for name in ("Bien", "Moyennement", "Mal"):
+        assert page.get_by_label(name, exact=True).get_attribute("aria-invalid") is None
+    assert email_error.is_visible()  # the other field is still wrong
+
+    email.fill("jean.dupont@")
+    assert "adresse électronique valide" in email_error.inner_text()  # follows what is typed
+    assert email.get_attribute("aria-invalid") == "true"
+    email.fill("jean.dupont@example.fr")
+    assert not email_error.is_visible()
+    assert email.get_attribute("aria-invalid") is None
+    assert stored(service.engine) == []  # nothing sent before Envoyer
+
+
 @pytest.mark.parametrize(
     ("width", "height"),
     [
@@ -192,7 +218,9 @@ def test_personal_data_is_pointed_out_while_typing_and_never_blocks(
     assert "un numéro de téléphone et une adresse électronique" in text or (
         "une adresse électronique et un numéro de téléphone" in text
     )
-    assert "sera masquée" in text and "Je souhaite recevoir une réponse" in text
+    # Two kinds of data: the notice agrees in number.
+    assert "Ces informations seront masquées" in text and "ne les verra pas" in text
+    assert "Je souhaite recevoir une réponse" in text
     assert focused(page) == "textarea#comment"  # announced, not focused
     # Asking for an answer: no need to point at the contact email any more.
     page.get_by_label("Je souhaite recevoir une réponse").check()

@@ -56,9 +56,11 @@ function build(procedureId, button) {
   var form = h('form', { novalidate: '' });
   var comment = h('textarea', {
     id: 'comment', name: 'comment', rows: '5', maxlength: String(MAX),
-    'aria-describedby': 'comment-hint comment-count comment-pii'
+    'aria-describedby': 'comment-hint comment-count comment-cut comment-pii'
   });
   var count = h('p', { id: 'comment-count', class: 'hint' }, T.left(MAX));
+  // Said once when a paste did not fit: maxlength cuts it without a word otherwise.
+  var cut = h('p', { id: 'comment-cut', class: 'notice', 'aria-live': 'polite' });
   // Polite: read after what the citizen is typing, and it never moves the focus.
   var pii = h('p', { id: 'comment-pii', class: 'notice', 'aria-live': 'polite' });
   var wants = h('input', { type: 'checkbox', id: 'wants-answer', 'aria-controls': 'email-block' });
@@ -80,7 +82,7 @@ function build(procedureId, button) {
     h('div', { class: 'group' },
       h('label', { for: 'comment' }, T.comment),
       h('p', { id: 'comment-hint', class: 'hint' }, T.commentHint),
-      comment, count, pii),
+      comment, count, cut, pii),
     h('div', { class: 'group check' }, wants, h('label', { for: 'wants-answer' }, T.answer)),
     emailBlock,
     h('div', { class: 'actions' }, send));
@@ -96,11 +98,23 @@ function build(procedureId, button) {
 
   comment.addEventListener('input', function () {
     count.textContent = T.left(MAX - comment.value.length);
+    if (comment.value.length < MAX) cut.textContent = '';
     notePii(ui, comment.value, wants.checked);
+  });
+  comment.addEventListener('paste', function (event) {
+    // Line breaks count once, as maxlength counts them.
+    var pasted = (event.clipboardData ? event.clipboardData.getData('text') : '').replace(/\r\n?/g, '\n');
+    var room = MAX - comment.value.length + comment.selectionEnd - comment.selectionStart;
+    if (pasted.length > room) cut.textContent = T.cut(MAX);
   });
   wants.addEventListener('change', function () {
     emailBlock.hidden = !wants.checked;
     notePii(ui, comment.value, wants.checked);
+    fixed(ui, 'email', emailError(ui));
+  });
+  email.addEventListener('input', function () { fixed(ui, 'email', emailError(ui)); });
+  form.addEventListener('change', function (event) {
+    if (event.target.name === 'satisfaction') fixed(ui, 'satisfaction', '');
   });
   close.addEventListener('click', function () { hide(ui); });
   dialog.addEventListener('cancel', function (event) { event.preventDefault(); hide(ui); });
@@ -125,7 +139,7 @@ function notePii(ui, text, wantsAnswer) {
     var message = '';
     if (names.length) {
       var what = names.length > 1 ? names.slice(0, -1).join(', ') + T.and + names[names.length - 1] : names[0];
-      message = T.pii(what) + (wantsAnswer ? '' : T.piiAnswer);
+      message = T.pii(what, names.length > 1) + (wantsAnswer ? '' : T.piiAnswer);
     }
     var node = ui.root.getElementById('comment-pii');
     if (node.textContent !== message) node.textContent = message;
@@ -192,6 +206,20 @@ function setError(ui, field, message) {
   return inputs[0];
 }
 
+// An error shown earlier goes as soon as its field is valid; a new one waits for Envoyer.
+function fixed(ui, field, message) {
+  var error = ui.root.getElementById(field + '-error');
+  if (!error.hidden && !message) setError(ui, field, '');
+  else if (!error.hidden) setError(ui, field, message);
+}
+
+function emailError(ui) {
+  var fields = ui.fields;
+  var address = fields.email.value.trim();
+  return !fields.wants.checked ? '' : !address ? T.errEmailNone
+    : !/^[^@\s]+@[^@\s]+\.[^@\s]{2,}$/.test(address) ? T.errEmail : '';
+}
+
 function value(ui, name) {
   var checked = ui.form.querySelector('input[name="' + name + '"]:checked');
   return checked ? checked.value : null;
@@ -203,11 +231,10 @@ async function submit(ui) {
   var satisfaction = value(ui, 'satisfaction');
   var address = fields.email.value.trim();
   var invalid = [];
-  var emailError = !fields.wants.checked ? '' : !address ? T.errEmailNone
-    : !/^[^@\s]+@[^@\s]+\.[^@\s]{2,}$/.test(address) ? T.errEmail : '';
+  var badEmail = emailError(ui);
   if (!satisfaction) invalid.push(setError(ui, 'satisfaction', T.errSat));
   else setError(ui, 'satisfaction', '');
-  if (emailError) invalid.push(setError(ui, 'email', emailError));
+  if (badEmail) invalid.push(setError(ui, 'email', badEmail));
   else setError(ui, 'email', '');
   if (invalid.length) {
     // Focus the first field in error: its message is read with it (aria-describedby).
@@ -264,14 +291,69 @@ function saved(ui) {
   swap(ui, T.saved, [h('p', null, T.savedText)]);
 }
 
-function thank(ui, receipt) {
-  var link = h('a', { href: base + '/suivi/' + encodeURIComponent(receipt), target: '_blank', rel: 'noopener' },
+function follow(receipt) {
+  return h('a', { href: base + '/suivi/' + encodeURIComponent(receipt), target: '_blank', rel: 'noopener' },
     T.follow, h('span', { class: 'sr-only' }, T.newTab));
+}
+
+// "jean@example.fr" -> "j…@example.fr": enough to recognise, not enough to give away.
+function hint(address) {
+  var at = address.lastIndexOf('@');
+  return address.charAt(0) + '…@' + address.slice(at + 1).toLowerCase();
+}
+
+function thank(ui, receipt) {
+  var address = ui.entry && ui.entry.contact_email;
   swap(ui, T.thanks, [
     h('p', null, T.thanksText),
     h('p', null, T.receipt, h('strong', { class: 'receipt' }, receipt)),
-    h('p', null, link)
-  ]);
+    address ? h('p', null, T.answerTo(hint(address))) : null,
+    h('p', null, follow(receipt))
+  ].filter(Boolean));
+  // Seen: the outbox has nothing more to tell about it.
+  if (ui.entry) forget(ui.entry.client_id);
+}
+
+// The procedure id matches nothing in the register: say so before anyone writes.
+function unknown(ui) {
+  swap(ui, T.unknown, [h('p', null, T.unknownText)]);
+}
+
+// --- Sent later: the tracking codes of what the outbox delivered -------------------------------
+
+var notice = null;
+
+// `entries`: outbox entries the service accepted ({client_id, receipt}). Each is shown once, in
+// its own dialog if it is still on the page, else in a notice at the bottom of the page.
+function announce(entries) {
+  entries.forEach(function (entry) {
+    var mine = null;
+    for (var id in dialogs) if (dialogs[id].entry && dialogs[id].entry.client_id === entry.client_id) mine = dialogs[id];
+    if (mine) return thank(mine, entry.receipt);
+    if (!notice) notice = buildNotice();
+    notice.list.appendChild(h('p', null, T.receipt, h('strong', { class: 'receipt' }, entry.receipt), ' ', follow(entry.receipt)));
+    forget(entry.client_id);
+  });
+}
+
+function buildNotice() {
+  var host = h('retour-notice');
+  var root = host.attachShadow({ mode: 'open' });
+  var sheet = h('link', { rel: 'stylesheet', href: base + '/widget/' + api.version + '/dialog.css' });
+  var list = h('div');
+  var close = h('button', { type: 'button', class: 'close' }, T.close);
+  // Not shown before its styles, so it never flashes unstyled at the foot of the page.
+  var box = h('section', { class: 'toast', 'aria-labelledby': 'sent-title', lang: api.en ? 'en' : 'fr', hidden: '' },
+    h('div', { class: 'bar' }, close),
+    h('div', { role: 'status' }, h('h2', { id: 'sent-title' }, T.sentLater), h('p', null, T.sentLaterText), list));
+  var reveal = function () { box.hidden = false; };
+  sheet.addEventListener('load', reveal);
+  sheet.addEventListener('error', reveal);
+  setTimeout(reveal, 3000);
+  close.addEventListener('click', function () { host.remove(); notice = null; });
+  root.append(sheet, box);
+  document.body.appendChild(host);
+  return { list: list };
 }
 
 function openDialog(procedureId, button) {
@@ -282,7 +364,10 @@ function openDialog(procedureId, button) {
       ui.procedure.textContent = T.procedure + config.title;
       ui.procedure.hidden = ui.done;
     }
-  }, function () { /* offline: the form still works, the outbox will carry it */ });
+  }, function (failure) {
+    // Offline (no Response): the form still works, the outbox will carry it.
+    if (failure && failure.status === 404 && !ui.done) unknown(ui);
+  });
   // Wait for the stylesheet so the dialog never shows unstyled (but never wait forever).
   if (ui.opened || ui.sheet.sheet) return show(ui);
   var shown = false;

@@ -4,7 +4,10 @@
  *  - turns each <a data-retour="procedure-id"> into a <button> (the link stays the no-JS path),
  *  - sends one "view" impression per procedure and page load,
  *  - loads the dialog (script + styles) on the first click, or when the outbox holds
- *    submissions that could not be sent on an earlier visit.
+ *    submissions that could not be sent on an earlier visit (or receipts not yet shown).
+ * If the dialog cannot load (offline, a proxy, a policy), it says so next to the button and
+ * never leaves the page: offline, the browser's error page would replace the procedure. It
+ * tries again once the browser is back online; otherwise the message links the hosted form.
  * Everything else lives in dialog.js. Nothing here sets a cookie or reads one.
  */
 (function () {
@@ -35,7 +38,28 @@
     } catch (e) { /* counting views must never break the page */ }
   }
 
-  function loadDialog(fallbackHref) {
+  // A short message after the button, read out (role=status), in the page's own styles.
+  function say(button, text, href) {
+    var note = button.nextSibling;
+    if (!note || note.className !== 'retour-note') {
+      note = document.createElement('span');
+      note.className = 'retour-note';
+      note.setAttribute('role', 'status');
+      button.parentNode.insertBefore(note, button.nextSibling);
+    }
+    // Filled a moment after it exists, so that screen readers announce it.
+    setTimeout(function () {
+      note.textContent = text ? ' ' + text + ' ' : '';
+      if (href) {
+        var link = document.createElement('a');
+        link.href = href;
+        link.textContent = english ? 'Open the form on its own page' : 'Ouvrir le formulaire sur sa propre page';
+        note.appendChild(link);
+      }
+    }, 50);
+  }
+
+  function loadDialog() {
     if (loading) return;
     loading = true;
     var tag = document.createElement('script');
@@ -43,8 +67,20 @@
     tag.async = true;
     tag.onerror = function () {
       loading = false;
-      // The dialog cannot load (blocked, offline): the hosted form still works.
-      if (fallbackHref && api.want) location.href = fallbackHref;
+      tag.remove();
+      // Clicked meanwhile: [procedure id, button, hosted form address].
+      var want = api.want;
+      if (!want) return;
+      if (navigator.onLine === false) {
+        say(want[1], english ? 'You are offline: the form will open once you are back online.'
+          : 'Vous êtes hors connexion : le formulaire s’ouvrira dès le retour de la connexion.');
+        window.addEventListener('online', function () {
+          say(want[1], '');
+          loadDialog();
+        }, { once: true });
+      } else {
+        say(want[1], english ? 'The form could not open here.' : 'Le formulaire n’a pas pu s’ouvrir ici.', want[2]);
+      }
     };
     document.head.appendChild(tag);
   }
@@ -52,8 +88,8 @@
   function open(procedureId, button, href) {
     beacon(procedureId, 'open');
     if (api.open) return api.open(procedureId, button);
-    api.want = [procedureId, button];
-    loadDialog(href);
+    api.want = [procedureId, button, href];
+    loadDialog();
   }
 
   function upgrade(link, seen) {
@@ -84,7 +120,8 @@
     var links = document.querySelectorAll('a[data-retour]');
     var seen = {};
     for (var i = 0; i < links.length; i++) upgrade(links[i], seen);
-    // Submissions kept from an earlier visit (offline, closed tab): the dialog script sends them.
+    // Submissions kept from an earlier visit (offline, closed tab): the dialog script sends them
+    // and shows their tracking codes.
     try {
       if (localStorage.getItem('retour-outbox')) loadDialog();
     } catch (e) { /* storage disabled: nothing can be waiting */ }

@@ -1,9 +1,11 @@
 /* « Je fais un retour » — sending, and the outbox that makes sure nothing is lost.
  *
- * A submission goes to a localStorage outbox before its first attempt and leaves it only once
- * the service accepted it (202) or refused it for good (4xx). Retries keep the same client_id,
- * so the service stores it once however often it arrives. An expired token (403) is replaced
- * and the submission sent again without the citizen noticing.
+ * A submission goes to a localStorage outbox before its first attempt. Once the service has
+ * accepted it (202), the entry keeps only its tracking code until the citizen has seen it (in
+ * the dialog, or on the next page where the widget runs if it was sent later); refused for
+ * good (4xx), it leaves. Retries keep the same client_id, so the service stores it once
+ * however often it arrives. An expired token (403) is replaced and the submission sent again
+ * without the citizen noticing.
  *
  * Part of the dialog script (see texts.js); uses `api` and `base` from there.
  */
@@ -50,6 +52,13 @@ function forget(clientId) {
   writeOutbox(readOutbox().filter(function (e) { return e.client_id !== clientId; }));
 }
 
+// Accepted: nothing the citizen wrote stays on the device, only what they must still be told.
+function sent(clientId, receipt) {
+  writeOutbox(readOutbox().map(function (e) {
+    return e.client_id !== clientId ? e : { procedure_id: e.procedure_id, client_id: clientId, receipt: receipt };
+  }));
+}
+
 // --- Talking to the service ----------------------------------------------------------------------
 
 var configs = {};
@@ -85,8 +94,9 @@ async function deliver(entry, onDelay) {
       response = failure && failure.status ? failure : null;
     }
     if (response && (response.status === 202 || response.status === 200)) {
-      forget(entry.client_id);
-      return response.json();
+      var accepted = await response.json();
+      sent(entry.client_id, accepted.receipt);
+      return accepted;
     }
     var status = response ? response.status : 0;
     if (status === 403) {
@@ -118,9 +128,11 @@ async function flush() {
   try {
     var entries = readOutbox();
     for (var i = 0; i < entries.length; i++) {
+      if (entries[i].receipt) continue;  // sent already, its code not yet shown
       try { await deliver(entries[i]); } catch (e) { /* kept or dropped by deliver */ }
     }
   } finally {
     flushing = false;
   }
+  announce(readOutbox().filter(function (e) { return e.receipt; }));
 }

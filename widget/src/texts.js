@@ -1,7 +1,9 @@
 /* « Je fais un retour » — the dialog's words, French by default, English on English pages.
  *
- * Part of the dialog script: widget/build.mjs concatenates pii.js, texts.js, send.js and
- * dialog.js, in that order, inside one IIFE, so these names stay private to it.
+ * Part of the dialog script: pii.js, texts.js, send.js and dialog.js, in that order, inside
+ * one IIFE (ingest/widget_routes.py source_assets), so these names stay private to it.
+ * Write plain spaces before « : ; ? ! »: the build turns them into no-break ones
+ * (retour/typography.py, the same rule as every page's).
  */
 
 var api = window.JeFaisUnRetour;
@@ -25,7 +27,14 @@ var T = api.en ? {
   thanks: 'Thank you for your feedback!', thanksText: 'It has been sent to the administration in charge of this service.',
   receipt: 'Your tracking code: ', follow: 'Follow your feedback', newTab: ' (new tab)',
   saved: 'Message saved', savedText: 'You seem to be offline or the service is not answering. Your message is saved on this device and will be sent automatically as soon as possible.',
-  pii: function (what) { return 'Your message seems to contain ' + what + '. It will be masked: the administration will not see it.'; },
+  pii: function (what, many) {
+    return 'Your message seems to contain ' + what + (many ? '. They will be masked: the administration will not see them.'
+      : '. It will be masked: the administration will not see it.');
+  },
+  cut: function (n) { return 'The pasted text was cut at ' + n.toLocaleString('en') + ' characters: the end was not kept.'; },
+  answerTo: function (hint) { return 'You asked for an answer: the administration will write to ' + hint + '.'; },
+  unknown: 'Unknown service', unknownText: 'This button is not linked to any service the feedback service knows: feedback sent from here could not be delivered. The site showing it has to correct it.',
+  sentLater: 'Your feedback has been sent', sentLaterText: 'The message saved on this device while the connection was missing has reached the administration.',
   piiAnswer: ' To get an answer, tick “I would like an answer” and give your email address.',
   cats: { email: 'an email address', phone: 'a phone number', nir: 'a social security number',
     iban: 'a bank account number (IBAN)', card: 'a payment card number', plate: 'a number plate',
@@ -53,7 +62,14 @@ var T = api.en ? {
   thanks: 'Merci pour votre retour !', thanksText: 'Il a bien été transmis à l’administration qui gère cette démarche.',
   receipt: 'Votre code de suivi : ', follow: 'Suivre votre retour', newTab: ' (nouvel onglet)',
   saved: 'Message enregistré', savedText: 'Vous semblez hors connexion ou le service ne répond pas. Votre message est enregistré sur cet appareil et sera envoyé automatiquement dès que possible.',
-  pii: function (what) { return 'Votre message semble contenir ' + what + '. Cette information sera masquée : l’administration ne la verra pas.'; },
+  pii: function (what, many) {
+    return 'Votre message semble contenir ' + what + (many ? '. Ces informations seront masquées : l’administration ne les verra pas.'
+      : '. Cette information sera masquée : l’administration ne la verra pas.');
+  },
+  cut: function (n) { return 'Le texte collé a été coupé à ' + n.toLocaleString('fr') + ' caractères : la fin n’a pas été gardée.'; },
+  answerTo: function (hint) { return 'Vous avez demandé une réponse : l’administration vous écrira à l’adresse ' + hint + '.'; },
+  unknown: 'Démarche inconnue', unknownText: 'Ce bouton n’est relié à aucune démarche connue du service : un retour envoyé d’ici ne pourrait pas être transmis. Le site qui l’affiche doit le corriger.',
+  sentLater: 'Votre retour a bien été envoyé', sentLaterText: 'Le message enregistré sur cet appareil quand la connexion manquait a été transmis à l’administration.',
   piiAnswer: ' Pour recevoir une réponse, cochez « Je souhaite recevoir une réponse » et indiquez votre adresse électronique.',
   cats: { email: 'une adresse électronique', phone: 'un numéro de téléphone', nir: 'un numéro de sécurité sociale',
     iban: 'un numéro de compte bancaire (IBAN)', card: 'un numéro de carte bancaire', plate: 'une plaque d’immatriculation',
