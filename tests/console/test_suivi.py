@@ -30,7 +30,7 @@ def test_answered_submission(client_for, known) -> None:
 
 def test_new_submission_without_answer(client_for, known) -> None:
     html = client_for(None).get(f"/suivi/{known.new_receipt}").text
-    assert "Statut : Reçu" in html
+    assert "Statut\u202f: Reçu" in html
     assert "Aucune réponse publiée pour l’instant" in html
 
 
@@ -45,7 +45,7 @@ def test_honeypot_looks_like_any_new_submission(client_for, session, known) -> N
 
     bot = make_feedback(session, honeypot=True, status="spam", receipt=new_receipt())
     html = client_for(None).get(f"/suivi/{bot.receipt}").text
-    assert "Statut : Reçu" in html
+    assert "Statut\u202f: Reçu" in html
 
 
 @pytest.mark.parametrize("receipt", ["ZZZZZ-ZZZZZ", "pas-un-numero", "%00", "A" * 300])
