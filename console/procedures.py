@@ -7,7 +7,9 @@ Routes (reading: every role, own ministry only — DINUM sees all; writing:
 `GET/POST /console/procedures/new` ("procedure_new"), `GET/POST /console/procedures/import`
 ("procedures_import", in `console.procedures_import`), `GET /console/procedures/{id}`
 ("procedure"), `GET/POST /console/procedures/{id}/edit` ("procedure_edit"),
-`POST /console/procedures/{id}/archive` and `/unarchive`.
+`POST /console/procedures/{id}/archive` (a button seen in the last 7 days: a confirmation
+page first, then `confirmer=1`) and `/unarchive`, `POST /console/procedures/{id}/origins`
+("procedure_add_origin": `origin`, an origin where the button was seen, joins the procedure's).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from markupsafe import escape
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -26,19 +29,24 @@ from console.auth import require_user
 from console.database import run_db, settings_of
 from console.scope import can_manage_procedures, is_admin, require
 from console.templating import render, translate_for
+from retour.coverage import BUTTON_STATE_BADGES, BUTTON_STATE_LABELS
 from retour.i18n import Translate
 from retour.importer import normalise_origin, origin_of
 from retour.models import PROCEDURE_ID_RE
+from retour.slug import slugify
 
 DEFAULT_LABEL = "Je fais un retour"
 MAX_TITLE, MAX_URL, MAX_LABEL, MAX_DESCRIPTION = 300, 2000, 80, 10_000
 
 
-def snippet(public_url: str, procedure_id: str, label: str | None) -> str:
-    """The HTML a ministry pastes, exactly as docs/embedding describes it."""
+def snippet(public_url: str, procedure_id: str, label: str | None, *, css_class: str = "") -> str:
+    """The HTML a ministry pastes, exactly as docs/embedding describes it; `css_class` gives
+    the button a look (the button takes the link's class: "fr-btn" on a DSFR site)."""
     pid = escape(procedure_id)
+    attribute = f' class="{escape(css_class)}"' if css_class else ""
     return (
-        f'<a href="{public_url}/r/{pid}" data-retour="{pid}">{escape(label or DEFAULT_LABEL)}</a>\n'
+        f'<a href="{public_url}/r/{pid}" data-retour="{pid}"{attribute}>'
+        f"{escape(label or DEFAULT_LABEL)}</a>\n"
         f'<script src="{public_url}/widget.js" defer></script>'
     )
 
@@ -50,10 +58,17 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
+def suggest_id(title: str) -> str | None:
+    """An identifier made from the title ("Carte grise : duplicata" → "carte-grise-duplicata")."""
+    candidate = slugify(title)[:64].strip("-")
+    return candidate if PROCEDURE_ID_RE.match(candidate) else None
+
+
 def read_form(
     form: FormData, _: Translate, *, creating: bool
-) -> tuple[dict[str, Any], list[str], list[str]]:
-    """The procedure's fields, its origins, and what is wrong, in the reader's language."""
+) -> tuple[dict[str, Any], list[str], dict[str, str]]:
+    """The procedure's fields, its origins, and what is wrong with each field (by the id of
+    its input, in the form's order), in the reader's language."""
     values: dict[str, Any] = {
         "title": " ".join(str(form.get("title") or "").split()),
         "url": str(form.get("url") or "").strip(),
@@ -61,37 +76,46 @@ def read_form(
         "online": form.get("online") == "1",
         "button_label": " ".join(str(form.get("button_label") or "").split()) or None,
     }
-    errors: list[str] = []
+    errors: dict[str, str] = {}
     if creating:
         values["id"] = str(form.get("id") or "").strip()
         if not PROCEDURE_ID_RE.match(values["id"]):
-            errors.append(
-                _(
-                    "Identifiant invalide : lettres, chiffres, « . », « _ » et « - », "
-                    "64 caractères au plus."
-                )
+            errors["id"] = _(
+                "Identifiant invalide : lettres, chiffres, « . », « _ » et « - », "
+                "64 caractères au plus."
             )
+            suggestion = suggest_id(values["title"])
+            if suggestion:
+                errors["id"] += " " + _("Par exemple : « {id} ».", id=suggestion)
     if not values["title"]:
-        errors.append(_("Le titre est obligatoire."))
+        errors["title"] = _("Le titre est obligatoire.")
     elif len(values["title"]) > MAX_TITLE:
-        errors.append(_("Le titre dépasse {n} caractères.", n=MAX_TITLE))
+        errors["title"] = _("Le titre dépasse {n} caractères.", n=MAX_TITLE)
     url_origin = origin_of(values["url"]) if values["url"] else None
     if url_origin is None or len(values["url"]) > MAX_URL:
-        errors.append(_("L’adresse de la démarche doit commencer par http:// ou https://."))
-    if len(values["description"]) > MAX_DESCRIPTION:
-        errors.append(_("La description dépasse {n} caractères.", n=MAX_DESCRIPTION))
-    if values["button_label"] and len(values["button_label"]) > MAX_LABEL:
-        errors.append(_("Le texte du bouton dépasse {n} caractères.", n=MAX_LABEL))
+        errors["url"] = _("L’adresse de la démarche doit commencer par http:// ou https://.")
     origins: list[str] = []
     raw_origins = str(form.get("origins") or "")
+    wrong: list[str] = []
     for raw in raw_origins.split():
         origin = normalise_origin(raw)
         if origin is None:
-            errors.append(
-                _("Origine « {value} » invalide : attendu https://hôte[:port].", value=raw)
-            )
+            wrong.append(raw)
         elif origin not in origins:
             origins.append(origin)
+    if len(wrong) == 1:
+        errors["origins"] = _(
+            "Origine « {value} » invalide : attendu https://hôte[:port].", value=wrong[0]
+        )
+    elif wrong:
+        errors["origins"] = _(
+            "Origines invalides : {values} ; attendu https://hôte[:port].",
+            values=", ".join(f"« {raw} »" for raw in wrong),
+        )
+    if len(values["description"]) > MAX_DESCRIPTION:
+        errors["description"] = _("La description dépasse {n} caractères.", n=MAX_DESCRIPTION)
+    if values["button_label"] and len(values["button_label"]) > MAX_LABEL:
+        errors["button_label"] = _("Le texte du bouton dépasse {n} caractères.", n=MAX_LABEL)
     if not origins and url_origin is not None:
         origins.append(url_origin)
     values["origins_text"] = raw_origins if errors else "\n".join(origins)
@@ -115,6 +139,8 @@ async def procedures_list(request: Request) -> Response:
             "ministries": ministries,
             "ministry_filter": ministry_id,
             "archived": archived,
+            "button_labels": BUTTON_STATE_LABELS,
+            "button_badges": BUTTON_STATE_BADGES,
         },
     )
 
@@ -129,7 +155,7 @@ async def procedure_new(request: Request) -> Response:
         "creating": True,
         "ministries": ministries,
         "values": {"online": True, "ministry_id": user.ministry_id},
-        "errors": [],
+        "errors": {},
     }
     if request.method == "GET":
         return render(request, "procedures/form.html", context)
@@ -138,14 +164,19 @@ async def procedure_new(request: Request) -> Response:
     ministry_id = _int_or_none(form.get("ministry_id")) if is_admin(user) else user.ministry_id
     values["ministry_id"] = ministry_id
     if ministry_id is None:
-        errors.append(_("Choisissez le ministère de la démarche."))
+        # Shown after the identifier, where the select is.
+        errors = {
+            **{k: v for k, v in errors.items() if k == "id"},
+            "ministry_id": _("Choisissez le ministère de la démarche."),
+            **{k: v for k, v in errors.items() if k != "id"},
+        }
     context["values"] = values
     if not errors:
         fields = {k: v for k, v in values.items() if k != "origins_text"}
         try:
             await run_db(request, data.create_procedure, user, fields, origins)
         except data.DuplicateId:
-            errors.append(_("Une démarche porte déjà l’identifiant « {id} ».", id=values["id"]))
+            errors["id"] = _("Une démarche porte déjà l’identifiant « {id} ».", id=values["id"])
     if errors:
         context["errors"] = errors
         return render(request, "procedures/form.html", context, status_code=400)
@@ -166,7 +197,7 @@ async def procedure_edit(request: Request) -> Response:
         "creating": False,
         "procedure": procedure,
         "values": values,
-        "errors": [],
+        "errors": {},
     }
     if request.method == "GET":
         return render(request, "procedures/form.html", context)
@@ -191,18 +222,23 @@ async def procedure_page(request: Request) -> Response:
         "modifie": _("La démarche est modifiée."),
         "archive": _("La démarche est archivée."),
         "desarchive": _("La démarche est de nouveau active."),
+        "origine": _("L’origine est ajoutée à la démarche."),
     }.get(request.query_params.get("fait", ""))
     settings = settings_of(request)
+    procedure = detail.procedure
     return render(
         request,
         "procedures/detail.html",
         {
             "nav": "procedures",
             "detail": detail,
-            "procedure": detail.procedure,
-            "snippet": snippet(
-                settings.public_url, detail.procedure.id, detail.procedure.button_label
+            "procedure": procedure,
+            "snippet": snippet(settings.public_url, procedure.id, procedure.button_label),
+            "snippet_dsfr": snippet(
+                settings.public_url, procedure.id, procedure.button_label, css_class="fr-btn"
             ),
+            "button_labels": BUTTON_STATE_LABELS,
+            "button_badges": BUTTON_STATE_BADGES,
             "flash": {"type": "success", "text": done} if done else None,
         },
     )
@@ -213,9 +249,34 @@ async def _archive(request: Request, *, archived: bool) -> Response:
     procedure_id = request.path_params["procedure_id"]
     await run_db(request, data.visible_procedure, user, procedure_id)
     require(can_manage_procedures, user)
+    form = await request.form()
+    if archived and form.get("confirmer") != "1":
+        # Still on pages people use: archiving is allowed (their words are still stored) but
+        # asked twice, saying where the button was seen.
+        detail = await run_db(request, data.procedure_detail, user, procedure_id)
+        if detail.procedure.active and detail.seen_recently:
+            return render(
+                request,
+                "procedures/archive_confirm.html",
+                {"nav": "procedures", "procedure": detail.procedure, "detail": detail},
+            )
     await run_db(request, data.set_archived, user, procedure_id, archived)
     done = "archive" if archived else "desarchive"
     return RedirectResponse(f"/console/procedures/{procedure_id}?fait={done}", status_code=303)
+
+
+async def procedure_add_origin(request: Request) -> Response:
+    """« Ajouter cette origine »: an origin where the button was seen joins the procedure's."""
+    user = require_user(request)
+    procedure_id = request.path_params["procedure_id"]
+    await run_db(request, data.visible_procedure, user, procedure_id)
+    require(can_manage_procedures, user)
+    form = await request.form()
+    origin = normalise_origin(str(form.get("origin") or "")[:300])
+    if origin is None:
+        raise HTTPException(400, "Origine invalide : attendu https://hôte[:port].")
+    await run_db(request, data.add_origin, user, procedure_id, origin)
+    return RedirectResponse(f"/console/procedures/{procedure_id}?fait=origine", status_code=303)
 
 
 async def procedure_archive(request: Request) -> Response:
@@ -248,5 +309,11 @@ routes = [
         procedure_unarchive,
         methods=["POST"],
         name="procedure_unarchive",
+    ),
+    Route(
+        "/console/procedures/{procedure_id}/origins",
+        procedure_add_origin,
+        methods=["POST"],
+        name="procedure_add_origin",
     ),
 ]

@@ -6,6 +6,7 @@ another ministry's procedure raises `HTTPException(404)`. Writes record an `Audi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from starlette.exceptions import HTTPException
 from console.audit import record
 from console.scope import CurrentUser, ensure_same_ministry, scoped
 from retour.collation import french_key
+from retour.coverage import button_states
 from retour.models import ImpressionCount, Ministry, Procedure, ProcedureOrigin, utcnow
 
 LIVE_DAYS = 7  # the button is "live" when seen on a registered origin this recently
@@ -32,6 +34,7 @@ class ProcedureRow:
     active: bool
     online: bool
     last_seen_at: dt.datetime | None
+    button: str = "never"  # retour.coverage.BUTTON_STATES
 
 
 @dataclass(frozen=True)
@@ -49,14 +52,17 @@ class ProcedureDetail:
     ministry_name: str
     origins: list[str]
     seen: list[OriginSeen] = field(default_factory=list)
+    button: str = "never"  # retour.coverage.BUTTON_STATES
 
     @property
     def live(self) -> bool:
+        return self.button == "live"
+
+    @property
+    def seen_recently(self) -> list[OriginSeen]:
+        """Origins the button was shown on in the last 7 days (archiving them asks first)."""
         since = utcnow() - dt.timedelta(days=LIVE_DAYS)
-        return any(
-            s.registered and s.views and s.last_seen_at and s.last_seen_at >= since
-            for s in self.seen
-        )
+        return [s for s in self.seen if s.views and s.last_seen_at and s.last_seen_at >= since]
 
 
 def list_procedures(
@@ -106,6 +112,8 @@ def list_procedures(
         if isinstance(seen_at, dt.datetime) and seen_at.tzinfo is None:
             seen_at = seen_at.replace(tzinfo=dt.UTC)
         rows.append(ProcedureRow(pid, title, ministry_name, active, online, seen_at))
+    states = button_states(session.connection(), [r.id for r in rows], now=utcnow())
+    rows = [dataclasses.replace(r, button=states[r.id]) for r in rows]
     # French order (É among the E), which neither backend's default collation gives.
     rows.sort(key=lambda r: (french_key(r.ministry_name), french_key(r.title), r.id))
     return rows
@@ -158,7 +166,8 @@ def procedure_detail(session: Session, actor: CurrentUser, procedure_id: str) ->
     seen += [OriginSeen(o, True, 0, 0, None) for o in origins if o not in counts]
     # Unregistered origins first: they are what the ministry has to act on.
     seen.sort(key=lambda s: (s.registered, -(s.last_seen_at or utcnow()).timestamp(), s.origin))
-    return ProcedureDetail(procedure, ministry.name if ministry else "", origins, seen)
+    button = button_states(session.connection(), [procedure_id], now=utcnow())[procedure_id]
+    return ProcedureDetail(procedure, ministry.name if ministry else "", origins, seen, button)
 
 
 def create_procedure(
@@ -231,6 +240,26 @@ def update_procedure(
             detail=changes,
         )
     return changes
+
+
+def add_origin(session: Session, actor: CurrentUser, procedure_id: str, origin: str) -> bool:
+    """Register `origin` (already normalised) for the procedure; False if it already was."""
+    procedure = visible_procedure(session, actor, procedure_id)
+    if session.get(ProcedureOrigin, (procedure_id, origin)) is not None:
+        return False
+    session.add(ProcedureOrigin(procedure_id=procedure_id, origin=origin))
+    procedure.updated_at = utcnow()
+    session.add(procedure)
+    record(
+        session,
+        actor,
+        entity="procedure",
+        entity_id=procedure_id,
+        action="origin_add",
+        ministry_id=procedure.ministry_id,
+        detail={"origin": origin},
+    )
+    return True
 
 
 def set_archived(session: Session, actor: CurrentUser, procedure_id: str, archived: bool) -> None:

@@ -1,6 +1,8 @@
 """The procedures spreadsheet, uploaded through the browser (same checks as the command line).
 
-`GET/POST /console/procedures/import` ("procedures_import"), for `can_manage_procedures`.
+`GET/POST /console/procedures/import` ("procedures_import"), for `can_manage_procedures`, and
+`GET /console/procedures/import/modele.csv` ("procedures_import_template"): a file to fill in
+(the columns, one example row, `;` and a byte order mark, as Excel in French reads it).
 The file is checked whole by `retour.importer.parse_procedures`; a ministry admin may only
 import into their own ministry, so rows naming another ministry, or ids that belong to
 another ministry's procedure, are errors too, by line number. Any error: nothing imported.
@@ -8,6 +10,8 @@ another ministry's procedure, are errors too, by line number. Any error: nothing
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +30,8 @@ from retour.importer import ImportSummary, ProcedureRow, apply_import, parse_pro
 from retour.models import Ministry, Procedure
 
 FIELD = "fichier"
+TEMPLATE_COLUMNS = ("id", "title", "ministry", "url", "origins", "description")
+EXAMPLE_MINISTRY = "Ministère de l'Intérieur"
 
 
 @dataclass
@@ -78,11 +84,47 @@ def _import(
     return outcome
 
 
+def _own_ministry(session: Session, actor: CurrentUser) -> str | None:
+    ministry = session.get(Ministry, actor.ministry_id) if actor.ministry_id else None
+    return ministry.name if ministry else None
+
+
+async def import_template(request: Request) -> Response:
+    user = require_user(request)
+    require(can_manage_procedures, user)
+    ministry = await run_db(request, _own_ministry, user) if not is_admin(user) else None
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(TEMPLATE_COLUMNS)
+    writer.writerow(
+        (
+            "carte-grise-duplicata",
+            "Demander un duplicata de carte grise",
+            ministry or EXAMPLE_MINISTRY,
+            "https://www.exemple.gouv.fr/carte-grise/duplicata",
+            "https://www.exemple.gouv.fr",
+            "En cas de perte, de vol ou de détérioration.",
+        )
+    )
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="demarches-modele.csv"'},
+    )
+
+
 async def procedures_import(request: Request) -> Response:
     user = require_user(request)
     require(can_manage_procedures, user)
     _ = translate_for(request)
-    context: dict[str, Any] = {"nav": "procedures", "errors": [], "summary": None}
+    own = await run_db(request, _own_ministry, user) if not is_admin(user) else None
+    context: dict[str, Any] = {
+        "nav": "procedures",
+        "errors": [],
+        "summary": None,
+        "own_ministry": own,
+        "errors_field": FIELD,
+    }
     if request.method == "GET":
         return render(request, "procedures/import.html", context)
 
@@ -104,6 +146,7 @@ async def procedures_import(request: Request) -> Response:
         context["errors"] = outcome.errors
         return render(request, "procedures/import.html", context, status_code=400)
     context["summary"] = outcome.summary
+    context["titles"] = {row.id: row.title for row in result.rows}
     return render(request, "procedures/import.html", context)
 
 
@@ -113,5 +156,10 @@ routes = [
         procedures_import,
         methods=["GET", "POST"],
         name="procedures_import",
+    ),
+    Route(
+        "/console/procedures/import/modele.csv",
+        import_template,
+        name="procedures_import_template",
     ),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -37,6 +37,7 @@ from console.templating import locale_of, render, translate_for
 from retour.accounts import AccountError, create_user
 from retour.collation import french_key
 from retour.models import Ministry, StaffUser
+from retour.typography import french_spacing
 
 GENERATED_PASSWORD_BYTES = 15  # 20 URL-safe characters, far above the 12-character minimum
 
@@ -74,6 +75,8 @@ def _ministries(session: Session, actor: CurrentUser) -> list[Ministry]:
 
 
 def _sentence(text: str) -> str:
+    # French messages of retour.accounts follow French typography like every page's words.
+    text = french_spacing(text)
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
@@ -133,6 +136,17 @@ def _create(
     )
 
 
+# Which input of the form each `retour.accounts` refusal is about.
+ACCOUNT_ERROR_FIELDS: Final = {
+    "bad_role": "role",
+    "admin_with_ministry": "ministry_id",
+    "ministry_required": "ministry_id",
+    "unknown_ministry": "ministry_id",
+    "short_password": "password",
+    "long_password": "password",
+}
+
+
 async def user_new(request: Request) -> Response:
     user = require_user(request)
     require(can_manage_users, user)
@@ -143,7 +157,7 @@ async def user_new(request: Request) -> Response:
         "roles": assignable_roles(user),
         "ministries": ministries,
         "values": {"email": "", "role": "agent", "ministry_id": user.ministry_id},
-        "errors": [],
+        "errors": {},
     }
     if request.method == "GET":
         return render(request, "users/new.html", context)
@@ -156,11 +170,12 @@ async def user_new(request: Request) -> Response:
     if role == ADMIN:
         ministry_id = None
     context["values"] = {"email": email, "role": role, "ministry_id": ministry_id}
-    errors: list[str] = []
+    # By the id of the input in error, in the form's order.
+    errors: dict[str, str] = {}
     if not email:
-        errors.append(_("Indiquez l’adresse électronique du compte."))
+        errors["email"] = _("Indiquez l’adresse électronique du compte.")
     if role not in assignable_roles(user):
-        errors.append(_("Choisissez un rôle dans la liste."))
+        errors["role"] = _("Choisissez un rôle dans la liste.")
     if ministry_id is not None and not is_admin(user):
         ensure_same_ministry(user, ministry_id)
     generated = not password
@@ -171,7 +186,8 @@ async def user_new(request: Request) -> Response:
             created = await run_db(request, _create, user, email, password, role, ministry_id)
         except AccountError as exc:
             # Shared with the CLI, which prints it after "Error: ": here it stands alone.
-            errors.append(_sentence(exc.message("en" if locale_of(request) == "en" else "fr")))
+            message = _sentence(exc.message("en" if locale_of(request) == "en" else "fr"))
+            errors[ACCOUNT_ERROR_FIELDS.get(exc.code, "email")] = message
     if errors:
         context["errors"] = errors
         return render(request, "users/new.html", context, status_code=400)

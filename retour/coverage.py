@@ -2,6 +2,9 @@
 
 Reads `impression_count` (per procedure, day, origin, event: small), `procedure_day` (the
 summary kept by `retour.stats`) and the register; never `feedback`.
+
+`button_states` says, per procedure, which of four things is true of its button — what the
+register's badges show, so that a procedure created a minute ago is not "not seen for 7 days".
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import TextClause
 
 from retour.figures import (
+    LIVE_WINDOW,
     GroupFigures,
     ProcedureFigures,
     by_ministry,
@@ -23,9 +27,32 @@ from retour.figures import (
     ministry_medians,
     share,
 )
+from retour.models import UTCDateTime
 
 TREND_WEEKS: Final = 12
 FUNNEL_DAYS: Final = 30
+
+# What can be said of a procedure's button, from the impressions (a `view` each time a page
+# shows it), over the same 7 days as `button_live`:
+#   live          seen on one of its registered origins
+#   unregistered  seen, but only on origins it does not list (a copied snippet, a new site)
+#   stale         seen before, not in the last 7 days
+#   never         never seen anywhere: not pasted yet, or the page has no traffic
+BUTTON_STATES: Final = ("live", "unregistered", "stale", "never")
+# Their badges (French, translated by the console), and the DSFR colour of each.
+BUTTON_STATE_LABELS: Final = {
+    "live": "bouton en service",
+    "unregistered": "bouton vu seulement sur une origine non enregistrée",
+    "stale": "bouton non vu depuis 7 jours",
+    "never": "bouton jamais vu",
+}
+BUTTON_STATE_BADGES: Final = {
+    "live": "fr-badge--success",
+    "unregistered": "fr-badge--warning",
+    "stale": "fr-badge--warning",
+    "never": "fr-badge--info",
+}
+_CHUNK: Final = 500  # ids per IN (...)
 
 
 @dataclass(frozen=True)
@@ -85,6 +112,48 @@ def _sql(statement: str, *dates: str) -> TextClause:
 
 def _date(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def button_states(
+    connection: Connection, procedure_ids: list[str], *, now: dt.datetime
+) -> dict[str, str]:
+    """The state (`BUTTON_STATES`) of each procedure's button.
+
+    Two small queries a chunk of ids: the last 7 days' views by origin (index seeks on the
+    primary key's procedure and day), and whether any impression exists at all (one row each).
+    """
+    since = now - LIVE_WINDOW
+    states = dict.fromkeys(procedure_ids, "never")
+    for start in range(0, len(procedure_ids), _CHUNK):
+        chunk = procedure_ids[start : start + _CHUNK]
+        recent = connection.execute(
+            text(
+                "SELECT i.procedure_id, MAX(CASE WHEN o.origin IS NULL THEN 0 ELSE 1 END)"
+                " FROM impression_count i LEFT JOIN procedure_origin o"
+                " ON o.procedure_id = i.procedure_id AND o.origin = i.origin"
+                " WHERE i.procedure_id IN :ids AND i.event = 'view' AND i.day >= :day"
+                " AND i.last_seen_at >= :since GROUP BY i.procedure_id"
+            ).bindparams(
+                bindparam("ids", expanding=True),
+                bindparam("day", type_=Date()),
+                bindparam("since", type_=UTCDateTime()),
+            ),
+            {"ids": chunk, "day": since.date(), "since": since},
+        )
+        for procedure_id, registered in recent:
+            states[procedure_id] = "live" if registered else "unregistered"
+        quiet = [pid for pid in chunk if states[pid] == "never"]
+        if quiet:
+            ever = connection.execute(
+                text(
+                    "SELECT p.id FROM procedure p WHERE p.id IN :ids AND EXISTS"
+                    " (SELECT 1 FROM impression_count i WHERE i.procedure_id = p.id)"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"ids": quiet},
+            )
+            for (procedure_id,) in ever:
+                states[procedure_id] = "stale"
+    return states
 
 
 def monday(day: dt.date) -> dt.date:

@@ -45,6 +45,9 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     ministries_created: list[str] = field(default_factory=list)  # their slugs
+    # Which procedures, in the file's order (the console lists them).
+    created_ids: list[str] = field(default_factory=list)
+    updated_ids: list[str] = field(default_factory=list)
 
 
 def apply_import(
@@ -124,6 +127,7 @@ def apply_import(
             )  # fmt: skip
             new_origins.extend({"procedure_id": row.id, "origin": o} for o in row.origins)
             summary.created += 1
+            summary.created_ids.append(row.id)
             audit("procedure", row.id, "create", ministry_id,
                   {"title": row.title, "ministry": row.ministry_slug, "url": row.url,
                    "origins": list(row.origins)})  # fmt: skip
@@ -131,6 +135,7 @@ def apply_import(
             changes = _update(session, current, row, ministry_id, origins.get(row.id, set()), now)
             if changes:
                 summary.updated += 1
+                summary.updated_ids.append(row.id)
                 audit("procedure", row.id, "update", ministry_id, changes)
             else:
                 summary.unchanged += 1

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from retour.importer.messages import MESSAGES
 from retour.models import PROCEDURE_ID_RE
 from retour.slug import slugify
+from retour.typography import NARROW_NBSP, french_spacing
 
 REQUIRED_COLUMNS: Final = ("id", "title", "ministry", "url")
 OPTIONAL_COLUMNS: Final = ("origins", "description")
@@ -23,7 +24,6 @@ MAX_URL: Final = 2000
 MAX_ORIGIN: Final = 300
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _SPACE: Final = re.compile(r"\s")
-NARROW_NBSP: Final = "\u202f"
 _SEP_LINE: Final = re.compile(r"^sep=([,;\t])\r?(?:\n|$)", re.IGNORECASE)
 
 
@@ -39,10 +39,11 @@ class RowError:
     def message(self, locale: str = "en") -> str:
         french, english = MESSAGES[self.code]
         if locale == "en":
-            text, line, row, colon = english, "line", "row", ": "
-        else:  # French typography: a narrow no-break space before the colon
-            text, line, row, colon = french, "ligne", "rangée", f"{NARROW_NBSP}: "
+            text, line, row = english, "line", "row"
+        else:  # French typography (retour.typography): our words, not the values
+            text, line, row = french_spacing(french), "ligne", "rangée"
         where = f"{line} {self.line}" + (f" ({row} {self.row})" if self.row != self.line else "")
+        colon = ": " if locale == "en" else f"{NARROW_NBSP}: "
         return where + colon + text.format(**self.values)
 
     def __str__(self) -> str:

@@ -96,7 +96,12 @@ def test_bad_account_input_is_explained(client_for, session):
     )
     assert short.status_code == 400
     # A sentence of its own: a capital first, a full stop last.
-    assert "<li>Le mot de passe doit compter au moins 12 caractères.</li>" in short.text
+    sentence = "Le mot de passe doit compter au moins 12 caractères."
+    # In the summary, a link to the field; on the field itself, tied to it.
+    assert f'<li><a href="#password">{sentence}</a></li>' in short.text
+    assert f'<p class="fr-error-text" id="password-error">{sentence}</p>' in short.text
+    assert 'aria-invalid="true" aria-describedby="password-error"' in short.text
+    assert "fr-input-group fr-input-group--error" in short.text
     empty = manager.submit("/console/users/new", {"email": " ", "role": "agent"})
     assert empty.status_code == 400 and "Indiquez l’adresse électronique du compte." in empty.text
     duplicate = manager.submit("/console/users/new", {"email": manager.user.email, "role": "agent"})

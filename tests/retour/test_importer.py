@@ -156,7 +156,7 @@ def test_every_bad_line_is_named_with_what_is_wrong() -> None:
     assert "'title' is empty" in messages[3] and "'ministry' is empty" in messages[4]
     assert (
         result.errors[2].message("fr")
-        == "ligne 6 (rangée 5)\u202f: identifiant « ok-1 » déjà présent ligne 2"
+        == "ligne 6 (rangée 5)\u202f: identifiant «\u202fok-1\u202f» déjà présent ligne 2"
     )
 
 

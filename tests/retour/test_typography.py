@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
         pytest.param("un ; deux", f"un{NB}; deux", id="semicolon"),
         pytest.param("« Envoyer »", f"«{NB}Envoyer{NB}»", id="guillemets"),
         pytest.param("Statut\u00a0: reçu", f"Statut{NB}: reçu", id="nbsp-made-narrow"),
-        pytest.param("https://a.fr/x?y=1 16:00", "https://a.fr/x?y=1 16:00", id="no-space-no-change"),
+        pytest.param(
+            "https://a.fr/x?y=1 16:00", "https://a.fr/x?y=1 16:00", id="no-space-no-change"
+        ),
         pytest.param("How did it go? Fine: thanks!", "How did it go? Fine: thanks!", id="english"),
         pytest.param("fin de ligne\n: suite", "fin de ligne\n: suite", id="line-break-kept"),
     ],
