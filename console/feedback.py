@@ -56,6 +56,8 @@ ERRORS: Final = {
     "tag_too_long": "L'étiquette est trop longue (60 caractères au plus).",
     "empty_answer": "La réponse est vide.",
     "answer_too_long": "La réponse est trop longue (5 000 caractères au plus).",
+    "empty_reason": "Dites à l’usager pourquoi son retour est rejeté : le motif est obligatoire.",
+    "reason_too_long": "Le motif est trop long (300 caractères au plus).",
     "no_answer": "Publiez une réponse avant de l'envoyer.",
     "no_email": "L'usager n'a pas laissé d'adresse électronique.",
     "mail_not_configured": "L'envoi de courriels n'est pas configuré sur ce service.",
@@ -140,7 +142,9 @@ def load_view(session: Session, *, user: CurrentUser, ident: int) -> FeedbackVie
 
 # Messages about the status are shown in the status section, where the redirect brings the
 # focus back (`#statut`), rather than at the top of the page 11 Tabs away.
-STATUS_MESSAGES: Final = frozenset({"statut", "transition_refused", "unknown_status"})
+STATUS_MESSAGES: Final = frozenset(
+    {"statut", "transition_refused", "unknown_status", "empty_reason", "reason_too_long"}
+)
 
 
 def _message(request: Request) -> dict[str, str] | None:
@@ -211,7 +215,13 @@ def _field(form: Any, name: str, limit: int = 20_000) -> str:
 
 async def change_status(request: Request) -> Response:
     def change(session: Session, feedback: Feedback, user: CurrentUser, form: Any) -> None:
-        triage.change_status(session, feedback=feedback, actor=user, to=_field(form, "to", 20))
+        triage.change_status(
+            session,
+            feedback=feedback,
+            actor=user,
+            to=_field(form, "to", 20),
+            reason=_field(form, "reason", 2000),
+        )
 
     # Back to the status section: its heading (tabindex="-1") takes the focus, so a keyboard
     # user is next to the buttons again and hears the result (its aria-describedby).

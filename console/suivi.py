@@ -52,6 +52,7 @@ def _load(session: Session, receipt: str) -> dict[str, Any] | None:
         "acknowledged_at": None if feedback.honeypot else feedback.acknowledged_at,
         "updated_at": feedback.received_at if feedback.honeypot else feedback.updated_at,
         "answer": answer if answer is not None and status != "spam" else None,
+        "rejection_reason": feedback.rejection_reason if status == "rejected" else None,
     }
 
 
@@ -61,7 +62,7 @@ async def suivi(request: Request) -> Response:
     if data is None:
         raise HTTPException(404, "Aucun retour ne correspond à ce numéro de suivi.")
     label, explanation = EXPLANATIONS[data["status"]]
-    context = {**data, "label": label, "explanation": explanation}
+    context = {**data, "label": label, "explanation": explanation, "nav": "suivi"}
     context["fmt"] = Formats(locale_of(request))
     return render(request, "public/suivi.html", context, headers=dict(HEADERS))
 
@@ -78,7 +79,12 @@ async def suivi_form(request: Request) -> Response:
     return render(
         request,
         "public/suivi_form.html",
-        {"fmt": Formats(locale_of(request)), "error": bool(typed), "typed": typed[:40]},
+        {
+            "fmt": Formats(locale_of(request)),
+            "error": bool(typed),
+            "typed": typed[:40],
+            "nav": "suivi",
+        },
         status_code=400 if typed else 200,
         headers=dict(HEADERS),
     )

@@ -167,6 +167,10 @@ def _submission(  # one submission, with its triage history when it is not new
             "honeypot": honeypot,
             "locale": locale,
             "status": status,
+            # Picked by position, not by the generator: the other rows stay as they were.
+            "rejection_reason": REJECTION_REASONS[index % len(REJECTION_REASONS)]
+            if status == "rejected" and not honeypot
+            else None,
             "assignee_id": agent_id if status == "in_progress" and rng.random() < 0.7 else None,
             "acknowledged_at": acknowledged_at,
             "updated_at": updated_at or at,
@@ -174,6 +178,14 @@ def _submission(  # one submission, with its triage history when it is not new
     )
     if acknowledged_at is not None and updated_at is not None and agent_id is not None:
         _triage(rng, out, index, ministry_id, agent_id, kind, status, acknowledged_at, updated_at)
+
+
+# What staff tell the citizen when they close a submission without acting on it.
+REJECTION_REASONS: Final = (
+    "Ce point ne dépend pas de ce service : il relève de votre préfecture.",
+    "Le fonctionnement décrit est celui prévu par la réglementation.",
+    "Nous n’avons pas pu reproduire le problème ; il semble réglé depuis.",
+)
 
 
 def _comment(

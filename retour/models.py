@@ -125,7 +125,8 @@ class Feedback(SQLModel, table=True):
     page_origin: str | None = Field(default=None, max_length=300)
     # False when the page's origin is not registered for the procedure; None when the
     # submission came with no page address (unknown is not unregistered).
-    origin_registered: bool | None = Field(default=True)
+    # (No default: the ORM would write a default in place of an explicit None.)
+    origin_registered: bool | None = Field(default=None)
     # Honeypot filled: stored, answered as usual, kept out of the inbox.
     honeypot: bool = Field(default=False)
     locale: str = Field(default="fr", max_length=5)

@@ -33,6 +33,8 @@ TRIAGE_ROLES: Final = ("admin", "ministry_admin", "agent")
 NOTE_MAX_LENGTH: Final = 5000
 ANSWER_MAX_LENGTH: Final = 5000
 TAG_MAX_LENGTH: Final = 60
+# Rejecting says why, in a few words the citizen reads on /suivi.
+REASON_MAX_LENGTH: Final = 300
 ENTITY: Final = "feedback"
 
 
@@ -108,20 +110,34 @@ def allowed_transitions(feedback: Feedback) -> tuple[str, ...]:
     return STATUS_TRANSITIONS.get(feedback.status, ())
 
 
-def change_status(session: Session, *, feedback: Feedback, actor: Actor, to: str) -> None:
-    """Move `feedback` to status `to` if the workflow allows it."""
+def change_status(
+    session: Session, *, feedback: Feedback, actor: Actor, to: str, reason: str = ""
+) -> None:
+    """Move `feedback` to status `to` if the workflow allows it. Rejecting needs `reason`, a
+    short public reason (published on /suivi, so masked like an answer); leaving "rejected"
+    takes it away from /suivi (the history keeps it)."""
     _require_triage(actor, feedback)
     if to not in STATUSES:
         raise TriageError("unknown_status", f"unknown status {to!r}")
     if to not in allowed_transitions(feedback):
         raise TriageError("transition_refused", f"{feedback.status} cannot become {to}")
+    detail: dict[str, Any] = {"from": feedback.status, "to": to}
+    if to == "rejected":
+        reason = " ".join(reason.split())
+        if not reason:
+            raise TriageError("empty_reason", "rejecting needs a reason for the citizen")
+        if len(reason) > REASON_MAX_LENGTH:
+            raise TriageError("reason_too_long", f"at most {REASON_MAX_LENGTH} characters")
+        feedback.rejection_reason = detail["reason"] = mask(reason).text
+    else:
+        feedback.rejection_reason = None
     before = feedback.status
     feedback.status = to
     if before == "new" and feedback.acknowledged_at is None:
         # Leaving "new" for the first time is what the response-rate figures count.
         feedback.acknowledged_at = utcnow()
     _touch(session, feedback)
-    _audit(session, actor=actor, feedback=feedback, action="status", **{"from": before, "to": to})
+    _audit(session, actor=actor, feedback=feedback, action="status", **detail)
 
 
 # --- Assignment ----------------------------------------------------------------------------

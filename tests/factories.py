@@ -72,6 +72,7 @@ def make_feedback(
         "comment": "Le bouton Valider ne fait rien à l'étape 3.",
         "page_url": "https://www.example.gouv.fr/demarche/etape-3",
         "page_origin": "https://www.example.gouv.fr",
+        "origin_registered": True,
     }
     values.update(overrides)
     feedback = Feedback(**values)

@@ -90,6 +90,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/console/procedures/new"): row(LOGIN, 400, 400, 403, 403),
     ("GET", "/console/procedures/import"): row(**MANAGERS_ONLY),
     ("POST", "/console/procedures/import"): row(LOGIN, 400, 400, 403, 403),
+    ("GET", "/console/procedures/import/modele.csv"): row(**MANAGERS_ONLY),
     ("GET", "/console/procedures/{procedure_id}"): row(other=OTHER_404),
     ("GET", "/console/procedures/{procedure_id}/edit"): row(
         **MANAGERS_ONLY, other=OTHER_READ_ONLY_FORBIDDEN
@@ -102,6 +103,9 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ),
     ("POST", "/console/procedures/{procedure_id}/unarchive"): row(
         LOGIN, DONE, DONE, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
+    ),
+    ("POST", "/console/procedures/{procedure_id}/origins"): row(
+        LOGIN, 400, 400, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
     ),
     # --- e-mail alerts: each person's own subscriptions (alerts engineer) ---
     ("GET", "/console/alerts"): row(),

@@ -39,7 +39,8 @@ def events(session: Session, feedback: Feedback) -> list[AuditEvent]:
 )
 def test_every_allowed_transition_is_made_and_recorded(session, world, start, to) -> None:
     feedback = make_feedback(session, procedure=world["procedure"], status=start)
-    triage.change_status(session, feedback=feedback, actor=world["agent"], to=to)
+    reason = "Hors du champ de ce service." if to == "rejected" else ""
+    triage.change_status(session, feedback=feedback, actor=world["agent"], to=to, reason=reason)
     session.commit()
     session.refresh(feedback)
     assert feedback.status == to
@@ -47,7 +48,42 @@ def test_every_allowed_transition_is_made_and_recorded(session, world, start, to
     assert event.action == "status"
     assert event.actor_id == world["agent"].id
     assert event.ministry_id == world["ministry"].id
-    assert json.loads(event.detail) == {"from": start, "to": to}
+    expected = {"from": start, "to": to, **({"reason": reason} if reason else {})}
+    assert json.loads(event.detail) == expected
+
+
+def test_rejecting_needs_a_public_reason_masked_and_gone_on_reopening(session, world) -> None:
+    feedback = make_feedback(session, procedure=world["procedure"])
+    for blank in ("", "   \n "):
+        with pytest.raises(triage.TriageError) as error:
+            triage.change_status(
+                session, feedback=feedback, actor=world["agent"], to="rejected", reason=blank
+            )
+        assert error.value.code == "empty_reason"
+    with pytest.raises(triage.TriageError) as error:
+        triage.change_status(
+            session, feedback=feedback, actor=world["agent"], to="rejected", reason="x" * 301
+        )
+    assert error.value.code == "reason_too_long"
+    session.rollback()
+    session.refresh(feedback)
+    assert feedback.status == "new" and events(session, feedback) == []
+    triage.change_status(
+        session,
+        feedback=feedback,
+        actor=world["agent"],
+        to="rejected",
+        reason="Appelez-nous  au 06 12 34 56 78.",
+    )
+    session.commit()
+    assert feedback.rejection_reason is not None
+    assert "06 12" not in feedback.rejection_reason  # published: masked like an answer
+    assert feedback.rejection_reason.startswith("Appelez-nous au ")
+    triage.change_status(session, feedback=feedback, actor=world["agent"], to="in_progress")
+    session.commit()
+    assert feedback.rejection_reason is None  # reopened: no longer what /suivi says
+    first = json.loads(events(session, feedback)[0].detail)
+    assert first["reason"].startswith("Appelez-nous")  # the history keeps it
 
 
 @pytest.mark.parametrize(
