@@ -37,6 +37,7 @@ from retour.i18n import Translate, negotiate, translator
 from retour.models import COMMENT_MAX_LENGTH, KINDS, PROCEDURE_ID_RE
 from retour.receipts import normalize_receipt
 from retour.redaction import clean_comment, mask
+from retour.typography import french_spacing
 from retour.uuids import uuid7
 
 HERE: Final = Path(__file__).resolve().parent
@@ -45,6 +46,8 @@ LOCALES_DIRS: Final = (HERE / "locales",)
 templates = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
 )
+# `_()` already applies French typography; the filter is for French written outside it.
+templates.env.filters["french_spacing"] = french_spacing
 
 SATISFACTION_CHOICES: Final = (("3", "Bien"), ("2", "Moyennement"), ("1", "Mal"))
 KIND_CHOICES: Final = dict(
