@@ -4,6 +4,7 @@ archived procedure's submissions, an unknown origin, and /suivi in the public me
 from __future__ import annotations
 
 import csv
+import re
 import io
 from html import unescape
 
@@ -90,3 +91,15 @@ def test_an_unknown_origin_is_not_an_unregistered_one(client_for, session, minis
     }
     assert export[str(unknown.id)]["origin_registered"] == ""  # unknown: empty
     assert export[str(copied.id)]["origin_registered"] == "false"
+
+
+def test_french_pages_follow_french_typography(client_for):
+    """No plain space before « : ; ? ! » in our words (retour/typography.py, through `_`)."""
+    client = client_for(None)
+    for path in ("/", "/suivi", "/suivi?numero=x", "/console/login", "/open-data",
+                 "/accessibilite", "/donnees-personnelles"):  # fmt: skip
+        html = client.get(path).text
+        body = html[html.index("<body") :]
+        text = re.sub(r"<script.*?</script>|<[^>]+>", " ", body, flags=re.S)
+        bad = re.findall(r"\S{0,20}[ \u00a0][:;?!»]", unescape(text))
+        assert not bad, f"{path}: {bad[:5]}"
