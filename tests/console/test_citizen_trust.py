@@ -4,8 +4,8 @@ archived procedure's submissions, an unknown origin, and /suivi in the public me
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 from html import unescape
 
 from retour.models import Feedback
