@@ -44,6 +44,7 @@ _EMAIL_HINTS: Final = ("@", "arobase", "(", "[", "{", "<")
 def find_emails(scan: Scan) -> Iterator[Span]:
     text = scan.text
     for match in scan.search_around(_EMAIL, _EMAIL_HINTS, before=64, after=192):
+        scan.reads += match.end() - match.start()
         labels = list(_LABELS.finditer(text, *match.span("domain")))
         if _PLAIN.fullmatch(match.group()):
             tld = labels[-1].group()
@@ -61,7 +62,7 @@ def find_plates(scan: Scan) -> Iterator[Span]:
     for run in scan.runs:
         if run.end() - run.start() == 3:
             for back in (3, 2):
-                plate = _PLATE.match(scan.text, run.start() - back) if run.start() >= back else None
+                plate = scan.match(_PLATE, run.start() - back) if run.start() >= back else None
                 if plate:
                     yield Span(plate.start(), plate.end(), "plate")
                     break

@@ -121,6 +121,30 @@ def junk_texts(count: int, seed: int = 5) -> list[str]:
     ]
 
 
+# Pieces of the texts built to be costly (tests/retour/test_redaction_cost.py).
+COSTLY_PIECES = (
+    "0", "1", "6", "00", "0033", "+33", "33", "262", "(0)", "FR76", "FR", "2A", "@", "a",
+    " ", "  ", ".", "-", " - ", "\u00a0", "\u202f",
+)  # fmt: skip
+NUMBERS = (
+    "06 12 34 56 78", "+33 6 12 34 56 78", "0033 6 12 34 56 78", "FR76 3000 6000 0112 3456 7890 189"
+)  # fmt: skip
+
+
+def costly_texts(count: int, seed: int = 20) -> list[str]:
+    """Long texts of one short unit repeated, some with a real number inside or after."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        unit = "".join(rng.choice(COSTLY_PIECES) for _ in range(rng.randrange(1, 5)))
+        text = unit * (rng.randrange(100, 2000) // len(unit))
+        if rng.random() < 0.7:
+            at = rng.randrange(len(text) + 1)
+            text = text[:at] + rng.choice(NUMBERS) + text[at:]
+        texts.append(text[:2000])
+    return texts
+
+
 def sample_texts(count: int, seed: int = 20261123) -> list[str]:
     """Deterministic texts mixing valid and broken numbers, for the browser comparison."""
     rng = random.Random(seed)

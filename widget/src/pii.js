@@ -73,8 +73,10 @@ var retourPii = (function () {
       // The national number: the first whole groups of the run after the calling code.
       INTL.lastIndex = at;
       if (!(m = INTL.exec(text))) return;
+      // 64 characters always hold what decides (retour/pii/numbers.py _NATIONAL_READ): a run
+      // of "0033-0033-…" is not read to its end for each of its "00".
       RUN_AT.lastIndex = INTL.lastIndex;
-      var r = RUN_AT.exec(text), d = '', n, x;
+      var r = RUN_AT.exec(text.slice(0, INTL.lastIndex + 64)), d = '', n, x;
       var gs = r ? parts(/[A-Za-z0-9]+/g, text, r.index, RUN_AT.lastIndex) : [];
       for (x = 0; x < gs.length; x++) {
         n = (d += gs[x][2]).replace(/^0/, '');
@@ -124,8 +126,9 @@ var retourPii = (function () {
         break;
       }
       for (b = 0; b < 4; b++) if (text[s - b] === '+') { intl(s - b); break; }
-      // "0033" may start any group of a run.
-      for (ZEROS.lastIndex = s; (z = ZEROS.exec(text)) && z.index < RUN.lastIndex;) intl(z.index);
+      // "0033" may start any group of a run (searched in the run only, not to the next "00").
+      var inRun = text.slice(0, RUN.lastIndex);
+      for (ZEROS.lastIndex = s; (z = ZEROS.exec(inRun));) intl(z.index);
     }
     // Overlapping findings merge into one, named after the strongest (retour/pii/spans.py).
     var keys = {}, last;
