@@ -23,19 +23,46 @@ def nir_valid(compact: str) -> bool:
     return 97 - int(body) % 97 == int(compact[13:])
 
 
+# A digit's contribution to a Luhn sum when it is doubled (9 subtracted above 9).
+_DOUBLED: Final = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
 def luhn_valid(digits: str) -> bool:
     total = 0
     for index, char in enumerate(reversed(digits)):
         value = ord(char) - 48
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
+        total += _DOUBLED[value] if index % 2 else value
     return total % 10 == 0
 
 
-def card_valid(digits: str) -> bool:
-    """A payment card number: Luhn, and a length its issuer family actually uses."""
-    if not digits.isascii() or not digits.isdigit() or not luhn_valid(digits):
+class LuhnSums:
+    """The Luhn check of every stretch of one string of digits, each in constant time.
+
+    The stretches of a digit run that are checked overlap: checking each afresh made a
+    run of 1,000 spaced digits ("4 4 4 …") cost 6,000 checks of up to 19 digits (25 ms).
+    """
+
+    def __init__(self, digits: str) -> None:
+        # _sums[parity][i]: the Luhn sum of digits[:i] with the digits at positions of that
+        # parity counted plain and the others doubled. Non-digits count 0 (callers check
+        # that a stretch is all digits before its sum).
+        self._sums: tuple[list[int], list[int]] = ([0], [0])
+        for index, char in enumerate(digits):
+            value = ord(char) - 48 if "0" <= char <= "9" else 0
+            doubled = _DOUBLED[value]
+            for parity, sums in enumerate(self._sums):
+                sums.append(sums[-1] + (value if index % 2 == parity else doubled))
+
+    def valid(self, start: int, end: int) -> bool:
+        """Luhn on digits[start:end]: its last digit is counted plain, and so every digit
+        of the same parity."""
+        sums = self._sums[(end - 1) % 2]
+        return (sums[end] - sums[start]) % 10 == 0
+
+
+def card_family(digits: str) -> bool:
+    """A length and first digits that a card issuer family actually uses (no Luhn)."""
+    if not digits.isascii() or not digits.isdigit():
         return False
     length, first = len(digits), digits[0]
     if length == 16:

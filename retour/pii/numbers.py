@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-from retour.pii.checksums import card_valid, iban_valid, nir_valid
+from retour.pii.checksums import LuhnSums, card_family, iban_valid, nir_valid
 from retour.pii.scan import DIGIT_RUN, SEP, Scan
 from retour.pii.spans import Span
 
@@ -47,7 +47,7 @@ _INTERNATIONAL_PREFIX: Final = re.compile(
 # rest of the run for each (quadratic: 64 ms for 2,000 characters).
 _NATIONAL_READ: Final = 64
 # Lengths worth checking, by first digit: phones start with 0, NIRs with 1, 2, 4, 7 or 8,
-# cards with 2 to 6 (see _classify and checksums.card_valid). Skipping the others keeps a
+# cards with 2 to 6 (see _classify and checksums.card_family). Skipping the others keeps a
 # long run of digits cheap.
 _LENGTHS_BY_FIRST: Final = {
     "0": (10,), "1": (15,), "2": (15, 16), "3": (14, 15, 16), "4": (13, 15, 16, 17, 18, 19),
@@ -95,11 +95,12 @@ def _windows(scan: Scan, run: re.Match[str]) -> Iterator[Span]:
         starts.append(offset)
         offset += len(group.group())
         ends[offset] = index
+    luhn = LuhnSums(compact)
     for first, begin in enumerate(starts):
         for length in _LENGTHS_BY_FIRST.get(compact[begin], ()):
             last = ends.get(begin + length)
             if last is not None:
-                category = _classify(compact[begin : begin + length])
+                category = _classify(compact, begin, begin + length, luhn)
                 if category == "phone":
                     grouping = "-".join(str(len(g.group())) for g in groups[first : last + 1])
                     category = category if grouping in PHONE_GROUPINGS else None
@@ -107,16 +108,20 @@ def _windows(scan: Scan, run: re.Match[str]) -> Iterator[Span]:
                     yield Span(groups[first].start(), groups[last].end(), category)
 
 
-def _classify(window: str) -> str | None:
-    length = len(window)
-    if length == 15 and nir_valid(window):
-        return "nir"
-    if not (window.isascii() and window.isdigit()):
-        return None
+def _classify(compact: str, begin: int, end: int, luhn: LuhnSums) -> str | None:
+    """What the stretch compact[begin:end] of a run's characters is, if anything."""
+    length = end - begin
     if length == 10:
+        window = compact[begin:end]
         # 08: the administration's own service numbers, never a citizen's.
-        return "phone" if window[0] == "0" and window[1] in "12345679" else None
-    return "card" if card_valid(window) else None
+        is_phone = window.isascii() and window.isdigit() and window[1] in "12345679"
+        return "phone" if is_phone and window[0] == "0" else None
+    if length == 15 and nir_valid(compact[begin:end]):
+        return "nir"
+    # Luhn first: from the run's sums it costs no slice, and it turns down 9 stretches in 10.
+    if luhn.valid(begin, end) and card_family(compact[begin:end]):
+        return "card"
+    return None
 
 
 def _iban(scan: Scan, match: re.Match[str]) -> Iterator[Span]:

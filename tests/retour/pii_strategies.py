@@ -42,7 +42,7 @@ def luhn_complete(prefix: str) -> str:
     raise AssertionError("unreachable")
 
 
-# (length, first digits) of card families that retour.pii.checksums.card_valid accepts.
+# (length, first digits) of card families that retour.pii.checksums.card_family accepts.
 CARD_FAMILIES = (
     (16, "4"), (16, "51"), (16, "55"), (16, "2221"), (16, "6011"), (16, "35"), (15, "34"),
     (15, "37"), (14, "36"), (14, "30"), (13, "4"), (19, "4"), (18, "62"), (17, "5"),
