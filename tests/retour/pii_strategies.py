@@ -124,7 +124,7 @@ def junk_texts(count: int, seed: int = 5) -> list[str]:
 # Pieces of the texts built to be costly (tests/retour/test_redaction_cost.py).
 COSTLY_PIECES = (
     "0", "1", "6", "00", "0033", "+33", "33", "262", "(0)", "FR76", "FR", "2A", "@", "a",
-    " ", "  ", ".", "-", " - ", "\u00a0", "\u202f",
+    " ", "  ", ".", "-", " - ", "\u00a0", "\u202f", "arobase", "point", "(at)", "x",
 )  # fmt: skip
 NUMBERS = (
     "06 12 34 56 78", "+33 6 12 34 56 78", "0033 6 12 34 56 78", "FR76 3000 6000 0112 3456 7890 189"

@@ -29,6 +29,7 @@ ADVERSARIAL = {
     "disguised-at": ("a (at) " * N)[:N],
     "disguised-dots": ("a [dot] " * N)[:N],
     "arobase-point": ("x arobase y point " * N)[:N],
+    "arobase-dashes": ("arobase-" * N)[:N],
     "iban-like": ("FR76 " * N)[:N],
     "iban-letters": ("AB12 CDEF " * N)[:N],
     "plus-33": ("+33 " * N)[:N],

@@ -31,8 +31,9 @@ var retourPii = (function () {
   var IBAN = RegExp(NOT_ALNUM + '[A-Za-z]{2}' + IS + '\\d' + IS + '\\d(?:' + IS + '[0-9A-Za-z]){11,30}', 'yu');
   var INTL = RegExp('(?:\\+|' + NOT_ALNUM + '00)' + SEP + '(33|262|269|59[046]|508|68[179])(?:' + SEP + '\\(0\\))?' + SEP, 'yu');
   var WORD = function (w) { return '(?<![' + W + '])' + w + '(?![' + W + '])'; };
+  // The domain's first label is at most 63 characters, as in retour/pii/contact.py.
   var EMAIL = RegExp('(?<![' + W + '.+-])[' + W + '.+-]+' + WS + '(?:@|[([{<]' + WS + '(?:at|arobase|@|a)' + WS + '[)\\]}>]|' + WORD('arobase') + ')' + WS +
-    '(' + L + '(?:' + WS + '(?:\\.|[([{<]' + WS + '(?:dot|point|\\.)' + WS + '[)\\]}>]|' + WORD('(?:dot|point)') + ')' + WS + L + ')+)', 'giu');
+    '([' + W + '-]{1,63}(?:' + WS + '(?:\\.|[([{<]' + WS + '(?:dot|point|\\.)' + WS + '[)\\]}>]|' + WORD('(?:dot|point)') + ')' + WS + L + ')+)', 'giu');
   var TLDS = ' fr com net org eu info biz io me be ch lu mc ca de uk es it pt nl re gp mq gf yt pm nc pf wf bl mf ma dz tn sn ci cm edu gov co us ';
   var RANK = 'email iban nir reference card phone';
   // Calling code -> digits of the national number (retour/pii/numbers.py INTERNATIONAL).
