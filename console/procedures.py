@@ -24,6 +24,7 @@ from console import procedures_data as data
 from console import procedures_import
 from console.auth import require_user
 from console.database import run_db, settings_of
+from console.integers import parse_id
 from console.scope import can_manage_procedures, is_admin, require
 from console.templating import render, translate_for
 from retour.i18n import Translate
@@ -41,13 +42,6 @@ def snippet(public_url: str, procedure_id: str, label: str | None) -> str:
         f'<a href="{public_url}/r/{pid}" data-retour="{pid}">{escape(label or DEFAULT_LABEL)}</a>\n'
         f'<script src="{public_url}/widget.js" defer></script>'
     )
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def read_form(
@@ -100,7 +94,7 @@ def read_form(
 
 async def procedures_list(request: Request) -> Response:
     user = require_user(request)
-    ministry_id = _int_or_none(request.query_params.get("ministere")) if is_admin(user) else None
+    ministry_id = parse_id(request.query_params.get("ministere")) if is_admin(user) else None
     archived = request.query_params.get("archivees") == "1"
     rows = await run_db(
         request, data.list_procedures, user, ministry_id=ministry_id, archived=archived
@@ -135,7 +129,8 @@ async def procedure_new(request: Request) -> Response:
         return render(request, "procedures/form.html", context)
     form = await request.form()
     values, origins, errors = read_form(form, _, creating=True)
-    ministry_id = _int_or_none(form.get("ministry_id")) if is_admin(user) else user.ministry_id
+    # Anything but an id is no choice at all: the same field error as an empty list.
+    ministry_id = parse_id(form.get("ministry_id")) if is_admin(user) else user.ministry_id
     values["ministry_id"] = ministry_id
     if ministry_id is None:
         errors.append(_("Choisissez le ministère de la démarche."))
@@ -146,6 +141,8 @@ async def procedure_new(request: Request) -> Response:
             await run_db(request, data.create_procedure, user, fields, origins)
         except data.DuplicateId:
             errors.append(_("Une démarche porte déjà l’identifiant « {id} ».", id=values["id"]))
+        except data.UnknownMinistry:
+            errors.append(_("Choisissez le ministère de la démarche."))
     if errors:
         context["errors"] = errors
         return render(request, "procedures/form.html", context, status_code=400)

@@ -57,6 +57,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 # Big integers on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest value of each kind of id column (PostgreSQL's integer and bigint): a larger
+# number from a request never reaches a query, where the driver would raise (console.integers).
+MAX_ID: Final = 2**31 - 1
+MAX_BIG_ID: Final = 2**63 - 1
 
 
 # --- Register: ministries and procedures -------------------------------------------------
