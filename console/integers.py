@@ -44,10 +44,11 @@ def at_most(maximum: int) -> str:
     return f"(?:{'|'.join(options)})"
 
 
-class _BoundedId(Convertor[int]):
-    def __init__(self, maximum: int) -> None:
-        self.maximum = maximum
-        self.regex = at_most(maximum)
+class IdConvertor(Convertor[int]):
+    """`{name:id}`: an id of an `integer` column (ministries, accounts)."""
+
+    regex = at_most(MAX_ID)
+    maximum = MAX_ID
 
     def convert(self, value: str) -> int:
         return int(value)
@@ -58,8 +59,15 @@ class _BoundedId(Convertor[int]):
         return str(value)
 
 
-register_url_convertor("id", _BoundedId(MAX_ID))
-register_url_convertor("bigid", _BoundedId(MAX_BIG_ID))
+class BigIdConvertor(IdConvertor):
+    """`{name:bigid}`: an id of a `bigint` column (submissions)."""
+
+    regex = at_most(MAX_BIG_ID)
+    maximum = MAX_BIG_ID
+
+
+register_url_convertor("id", IdConvertor())
+register_url_convertor("bigid", BigIdConvertor())
 
 
 def parse_int(value: object, *, maximum: int) -> int | None:
