@@ -21,8 +21,8 @@ from starlette.routing import Route
 
 from console.auth import require_user
 from console.database import run_db, settings_of
-from console.integers import parse_id
 from console.labels import LABELS
+from console.params import parse_id
 from console.scope import CurrentUser, can_triage, ensure_same_ministry, require
 from console.templating import render, translate_for
 from retour import answer_mail, triage

@@ -19,7 +19,6 @@ from console import charts
 from console.auth import require_user
 from console.database import run_db
 from console.inbox_query import Cursor, InboxFilters, Page, fetch_page, status_counts
-from console.integers import parse_big_id, parse_id, parse_int
 from console.labels import (
     KIND_LABELS,
     LABELS,
@@ -28,6 +27,7 @@ from console.labels import (
     STATUS_LABELS,
     format_datetime,
 )
+from console.params import parse_big_id, parse_id, parse_int
 from console.scope import (
     CurrentUser,
     can_triage,

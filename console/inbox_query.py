@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, ColumnElement, func, literal, or_, tuple_
 from sqlmodel import Session, col, select
 
-from console.integers import parse_big_id, parse_id
+from console.params import parse_big_id, parse_id
 from retour.models import (
     KINDS,
     SATISFACTION_LEVELS,

@@ -24,7 +24,7 @@ from console import procedures_data as data
 from console import procedures_import
 from console.auth import require_user
 from console.database import run_db, settings_of
-from console.integers import parse_id
+from console.params import parse_id
 from console.scope import can_manage_procedures, is_admin, require
 from console.templating import render, translate_for
 from retour.i18n import Translate
@@ -227,21 +227,21 @@ routes = [
     Route("/console/procedures", procedures_list, name="procedures"),
     Route("/console/procedures/new", procedure_new, methods=["GET", "POST"], name="procedure_new"),
     *procedures_import.routes,
-    Route("/console/procedures/{procedure_id}", procedure_page, name="procedure"),
+    Route("/console/procedures/{procedure_id:procedure}", procedure_page, name="procedure"),
     Route(
-        "/console/procedures/{procedure_id}/edit",
+        "/console/procedures/{procedure_id:procedure}/edit",
         procedure_edit,
         methods=["GET", "POST"],
         name="procedure_edit",
     ),
     Route(
-        "/console/procedures/{procedure_id}/archive",
+        "/console/procedures/{procedure_id:procedure}/archive",
         procedure_archive,
         methods=["POST"],
         name="procedure_archive",
     ),
     Route(
-        "/console/procedures/{procedure_id}/unarchive",
+        "/console/procedures/{procedure_id:procedure}/unarchive",
         procedure_unarchive,
         methods=["POST"],
         name="procedure_unarchive",

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from console.charts import WeekPoint, describe_volume, volume_svg
 from console.database import run_db, settings_of
 from console.formatting import Formats
-from console.integers import parse_page
+from console.params import parse_page
 from console.templating import locale_of, render, translate_for
 from retour.collation import french_key
 from retour.figures import (
@@ -252,5 +252,5 @@ async def procedure_page(request: Request) -> Response:
 
 routes = [
     Route("/", dashboard, name="dashboard"),
-    Route("/procedures/{procedure_id}", procedure_page, name="procedure_page"),
+    Route("/procedures/{procedure_id:procedure}", procedure_page, name="procedure_page"),
 ]

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from console.audit import record
 from console.auth import require_user
 from console.database import run_db
-from console.integers import parse_id
+from console.params import parse_id
 from console.scope import (
     ADMIN,
     CurrentUser,

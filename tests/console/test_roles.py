@@ -91,17 +91,17 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/console/procedures/new"): row(LOGIN, 400, 400, 403, 403),
     ("GET", "/console/procedures/import"): row(**MANAGERS_ONLY),
     ("POST", "/console/procedures/import"): row(LOGIN, 400, 400, 403, 403),
-    ("GET", "/console/procedures/{procedure_id}"): row(other=OTHER_404),
-    ("GET", "/console/procedures/{procedure_id}/edit"): row(
+    ("GET", "/console/procedures/{procedure_id:procedure}"): row(other=OTHER_404),
+    ("GET", "/console/procedures/{procedure_id:procedure}/edit"): row(
         **MANAGERS_ONLY, other=OTHER_READ_ONLY_FORBIDDEN
     ),
-    ("POST", "/console/procedures/{procedure_id}/edit"): row(
+    ("POST", "/console/procedures/{procedure_id:procedure}/edit"): row(
         LOGIN, 400, 400, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
     ),
-    ("POST", "/console/procedures/{procedure_id}/archive"): row(
+    ("POST", "/console/procedures/{procedure_id:procedure}/archive"): row(
         LOGIN, DONE, DONE, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
     ),
-    ("POST", "/console/procedures/{procedure_id}/unarchive"): row(
+    ("POST", "/console/procedures/{procedure_id:procedure}/unarchive"): row(
         LOGIN, DONE, DONE, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
     ),
     # --- e-mail alerts: each person's own subscriptions (alerts engineer) ---
@@ -111,7 +111,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/console/coverage"): row(LOGIN, OK, 403, 403, 403),
     # --- public pages: everyone, no session involved ---
     ("GET", "/"): public(),
-    ("GET", "/procedures/{procedure_id}"): public(other=True),
+    ("GET", "/procedures/{procedure_id:procedure}"): public(other=True),
     ("GET", "/open-data"): public(),
     ("GET", "/open-data/procedures.csv"): public(),
     ("GET", "/open-data/procedures.json"): public(),
@@ -152,7 +152,7 @@ class Objects:
 
     def fill(self, path: str) -> str:
         return (
-            path.replace("{procedure_id}", self.procedure_id)
+            path.replace("{procedure_id:procedure}", self.procedure_id)
             .replace("{feedback_id:bigid}", str(self.feedback_id))
             .replace("{user_id:id}", str(self.user_id))
             .replace("{receipt}", self.receipt)
@@ -209,19 +209,21 @@ def test_role_matrix(client_for, console_app, session, ministry, other_ministry,
 
 # --- Numbers out of range (issue 20): a 404 or a field error, never a 500 ---------------------
 
-# Past PostgreSQL's integer, past bigint, past anything; and digits `int()` refuses.
-TOO_BIG_FOR = {
+# Past PostgreSQL's integer, past bigint, past anything; digits `int()` refuses; and procedure
+# ids the register cannot hold (a NUL, which PostgreSQL refuses in a query; too long).
+OUT_OF_SHAPE = {
     ":id}": ("2147483648", "9223372036854775808", "99999999999999999999999", "%C2%B2"),
     ":bigid}": ("9223372036854775808", "99999999999999999999999", "%C2%B2"),
+    ":procedure}": ("a%00b", "%00", "-a", "a" * 65, "d%C3%A9marche"),
 }
 
 
 @pytest.mark.parametrize("who", ("anonymous", *ROLES))
-def test_ids_out_of_range_in_paths_answer_404(client_for, console_app, who):
+def test_path_values_out_of_range_or_shape_answer_404(client_for, console_app, who):
     client = client_for(None if who == "anonymous" else who)
     failures = []
     for method, path in discovered_routes(console_app):
-        for kind, values in TOO_BIG_FOR.items():
+        for kind, values in OUT_OF_SHAPE.items():
             if kind not in path:
                 continue
             for value in values:

@@ -1,16 +1,18 @@
-"""Integers taken from requests (ids in paths, forms and query strings, page numbers, counts),
-bounded before they reach the database or `int()`.
+"""Values taken from requests (ids and procedure ids in paths, ids in forms and query strings,
+page numbers, counts), checked before they reach the database or `int()`.
 
 A number too large for its column made the database driver raise (SQLite stores 64-bit
-integers, PostgreSQL's `integer` 32 bits), and text that `str.isdigit()` accepts but `int()`
-refuses ("²", "٣") made `int()` raise: both were 500s. So every such value comes through here:
+integers, PostgreSQL's `integer` 32 bits), text that `str.isdigit()` accepts but `int()`
+refuses ("²", "٣") made `int()` raise, and a NUL character in a procedure id made PostgreSQL
+refuse the query: all were 500s. So every such value comes through here:
 
 - a path's id is `{name:id}` (ministries, accounts: `retour.models.MAX_ID`) or `{name:bigid}`
-  (submissions: `MAX_BIG_ID`); a number out of range matches no route, which answers 404;
+  (submissions: `MAX_BIG_ID`), a procedure's is `{name:procedure}` (its URL-safe shape); a
+  value outside these matches no route, which answers 404;
 - a form's or a query string's id is `parse_id(value)` or `parse_big_id(value)`: the id, or
   None for anything else, which the page reports as a field error (or ignores, for a filter).
 
-Importing this module registers both convertors: route modules import it before they
+Importing this module registers the convertors: route modules import it before they
 declare their routes (Starlette refuses a path with an unknown convertor).
 """
 
@@ -20,7 +22,7 @@ from typing import Final
 
 from starlette.convertors import Convertor, register_url_convertor
 
-from retour.models import MAX_BIG_ID, MAX_ID
+from retour.models import MAX_BIG_ID, MAX_ID, PROCEDURE_ID_SHAPE
 
 # Page numbers of public lists: far beyond the last page, and an offset any database takes.
 MAX_PAGE: Final = 1_000_000
@@ -66,8 +68,21 @@ class BigIdConvertor(IdConvertor):
     maximum = MAX_BIG_ID
 
 
+class ProcedureIdConvertor(Convertor[str]):
+    """`{name:procedure}`: a procedure's id as the register allows it."""
+
+    regex = PROCEDURE_ID_SHAPE
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
 register_url_convertor("id", IdConvertor())
 register_url_convertor("bigid", BigIdConvertor())
+register_url_convertor("procedure", ProcedureIdConvertor())
 
 
 def parse_int(value: object, *, maximum: int) -> int | None:
