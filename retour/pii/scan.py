@@ -19,6 +19,7 @@ constant times the text's length on adversarial texts.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
@@ -53,10 +54,10 @@ class Scan:
         self.digit_count = sum(map(len, _DIGITS.findall(self.text))) if self.runs else 0
 
     def match(
-        self, pattern: re.Pattern[str], pos: int, endpos: int | None = None
+        self, pattern: re.Pattern[str], pos: int, endpos: int = sys.maxsize
     ) -> re.Match[str] | None:
         """`pattern.match` at a candidate's position, counting what it read."""
-        found = pattern.match(self.text, pos, len(self.text) if endpos is None else endpos)
+        found = pattern.match(self.text, pos, endpos)
         self.reads += 1 + (found.end() - pos if found else 0)
         return found
 
