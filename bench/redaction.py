@@ -3,10 +3,13 @@
 Times are CPU time of this thread (`time.thread_time`), so that other processes on a
 shared machine inflate them less than wall-clock time; the ratios are the robust figures.
 
-Prints the mean and p99 time to mask realistic comments (with and without personal data),
-the worst case over inputs built to make regular expressions backtrack, and ratios against
-two baselines measured in the same run over the same texts: `str.lower()` and one pass of a
-simple regular expression (an e-mail pattern's `findall`).
+Prints the mean and p99 time to mask realistic comments (with and without personal data)
+and ratios against two baselines measured in the same run over the same texts:
+`str.lower()` and one pass of a simple regular expression (an e-mail pattern's `findall`).
+Then the worst cases: named inputs built to make regular expressions backtrack, and a
+search over every unit of one or two pieces of an adversarial alphabet (digits, separators,
+"0033", "+33", "FR76", "@", keywords…) repeated to 2,000 characters; the slowest are timed
+again and printed as ratios to plain comments timed in the same run.
 
     .venv/bin/python bench/redaction.py [--rounds 300]
 """
@@ -84,7 +87,17 @@ ADVERSARIAL = {
     "dossier n°": ("dossier n° " * N)[:N],
     "A1-A1-…": "dossier n° " + ("A1-" * N)[: N - 11],
     "spaces": " " * N,
+    "0033- (issue 20)": ("0033-" * N)[:N],
+    "arobase-": ("arobase-" * N)[:N],
+    "cafcaf…": ("caf" * N)[: N - 5] + "12345",
+    "4 4 4 …": ("4 " * N)[:N],
 }
+# The search's alphabet: what wakes each finder, and the separators they accept.
+PIECES = (
+    *"0123456789", " ", "  ", ".", "-", " - ", "\u00a0", "\u202f", "\n", ",", "/", "+", "00",
+    "0033", "+33", "33", "(0)", "FR76", "FR", "2A", "A", "a", "é", "@", "(at)", "arobase",
+    "point", "rue", "de la", "Jean", "né le", "nom :", "caf", "dossier", "DOSSIER", "n°", "réf",
+)  # fmt: skip
 
 SIMPLE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
@@ -146,17 +159,31 @@ def main() -> None:
     cleaned = timings(clean_comment, REALISTIC["with personal data"], rounds)
     print(f"\nclean_comment mean {ms(statistics.fmean(cleaned))}")
 
-    print("\nadversarial inputs (worst first):")
+    # The search: each unit once (the fastest of 2), then the slowest again, interleaved
+    # with plain comments so that both see the same load.
+    units = sorted({a + b for a in PIECES for b in PIECES} | set(PIECES))
+    candidates = dict(ADVERSARIAL)
+    for unit in units:
+        candidates[repr(unit)] = (unit * N)[: N - 5] + "12345"  # the digits references need
+    first = sorted(
+        ((min(timings(mask, [text], 2)), name) for name, text in candidates.items()), reverse=True
+    )
+    plain = REALISTIC["plain"]
+    print(
+        f"\nworst cases: {len(candidates)} inputs of {N} characters ({len(ADVERSARIAL)} named,"
+        f" {len(units)} units repeated); the 10 slowest, {rounds // 10} rounds each:"
+    )
+    print(f"  {'input':<22}{'mask mean':>12}{'mask max':>12}{'÷ plain':>10}")
     worst = []
-    for name, text in ADVERSARIAL.items():
-        samples = timings(mask, [text], max(3, rounds // 30))
-        worst.append((max(samples), statistics.fmean(samples), name))
+    for _, name in first[:10]:
+        (samples,) = interleaved([mask], [candidates[name], plain[0]], rounds // 10)
+        masked, base = samples[0::2], statistics.fmean(samples[1::2])  # turn about
+        worst.append((statistics.fmean(masked), max(masked), base, name))
     worst.sort(reverse=True)
-    base = statistics.fmean(timings(SIMPLE.findall, list(ADVERSARIAL.values()), 10))
-    for slowest, mean, name in worst[:8]:
-        print(f"  {name:<20} worst {ms(slowest)}  mean {ms(mean)}  ({mean / base:,.0f}× one regex)")
-    slowest, _, name = worst[0]
-    print(f"worst case over {len(ADVERSARIAL)} adversarial inputs: {ms(slowest)} ({name})")
+    for mean, slowest, base, name in worst:
+        print(f"  {name:<22}{ms(mean):>12}{ms(slowest):>12}{mean / base:>9.0f}×")
+    mean, _, base, name = worst[0]
+    print(f"worst case found: {name}, {ms(mean)} a comment, {mean / base:.0f}× a plain comment")
 
 
 if __name__ == "__main__":

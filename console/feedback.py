@@ -22,6 +22,7 @@ from starlette.routing import Route
 from console.auth import require_user
 from console.database import run_db, settings_of
 from console.labels import LABELS
+from console.params import parse_id
 from console.scope import CurrentUser, can_triage, ensure_same_ministry, require
 from console.templating import render, translate_for
 from retour import answer_mail, triage
@@ -34,8 +35,6 @@ from retour.models import (
     PublicAnswer,
     StaffUser,
 )
-
-MAX_ID: Final = 2**63 - 1
 
 DONE: Final = {
     "statut": "Le statut est modifié.",
@@ -66,9 +65,7 @@ ERRORS: Final = {
 
 
 def feedback_id(request: Request) -> int:
-    value: int = request.path_params["feedback_id"]
-    if value > MAX_ID:
-        raise HTTPException(404)
+    value: int = request.path_params["feedback_id"]  # bounded by its `id` convertor
     return value
 
 
@@ -233,9 +230,10 @@ async def assign(request: Request) -> Response:
         raw = _field(form, "assignee", 20)
         assignee = None
         if raw:
-            if not raw.isdigit() or int(raw) > MAX_ID:
+            ident = parse_id(raw)
+            if ident is None:
                 raise triage.TriageError("bad_assignee", "not an account")
-            assignee = session.get(StaffUser, int(raw))
+            assignee = session.get(StaffUser, ident)
             if assignee is None:
                 raise triage.TriageError("bad_assignee", "no such account")
         triage.assign(session, feedback=feedback, actor=user, assignee=assignee)
@@ -304,7 +302,7 @@ async def email_answer(request: Request) -> Response:
     return _redirect(ident, done="courriel")
 
 
-base = "/console/feedback/{feedback_id:int}"
+base = "/console/feedback/{feedback_id:bigid}"
 routes = [
     Route(base, feedback_page, name="feedback"),
     Route(base + "/status", change_status, methods=["POST"], name="feedback_status"),

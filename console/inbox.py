@@ -27,6 +27,7 @@ from console.labels import (
     STATUS_LABELS,
     format_datetime,
 )
+from console.params import parse_big_id, parse_id, parse_int
 from console.scope import (
     CurrentUser,
     can_triage,
@@ -40,7 +41,6 @@ from retour.collation import french_key
 from retour.models import STATUSES, Ministry, Procedure, StaffUser
 from retour.stats import current_version, refresh_if_stale
 
-MAX_ID: Final = 2**63 - 1
 BULK_MAX: Final = 500
 
 
@@ -68,8 +68,6 @@ class InboxData:
 def check_filter_scope(session: Session, user: CurrentUser, filters: InboxFilters) -> None:
     """404 when the filters name another ministry, or a procedure the user cannot see."""
     if filters.ministry is not None:
-        if filters.ministry > MAX_ID:
-            raise HTTPException(404)
         ensure_same_ministry(user, filters.ministry)
         if session.get(Ministry, filters.ministry) is None:
             raise HTTPException(404)
@@ -251,14 +249,14 @@ def row_text(_: Any) -> dict[str, Any]:
 def flash(request: Request) -> dict[str, str] | None:
     _ = translate_for(request)
     done = request.query_params.get("fait")
-    changed = request.query_params.get("n", "0")
-    skipped = request.query_params.get("ignores", "0")
-    if done == "lot" and changed.isdigit() and skipped.isdigit():
-        text = _("{changed} retour(s) modifié(s).", changed=int(changed))
-        if int(skipped):
+    changed = parse_int(request.query_params.get("n", "0"), maximum=BULK_MAX)
+    skipped = parse_int(request.query_params.get("ignores", "0"), maximum=BULK_MAX)
+    if done == "lot" and changed is not None and skipped is not None:
+        text = _("{changed} retour(s) modifié(s).", changed=changed)
+        if skipped:
             text += " " + _(
                 "{skipped} ignoré(s) : le circuit de traitement ne le permet pas.",
-                skipped=int(skipped),
+                skipped=skipped,
             )
         return {"type": "success", "text": text}
     if request.query_params.get("erreur") == "attribution":
@@ -275,10 +273,10 @@ def parse_ids(values: Sequence[Any]) -> list[int]:
     """Ids from checkboxes; anything else is a forged request: 404, like a foreign id."""
     ids = []
     for value in values[:BULK_MAX]:
-        text = str(value)
-        if not text.isdigit() or len(text) > 19 or int(text) > MAX_ID:
+        ident = parse_big_id(value)
+        if ident is None:
             raise HTTPException(404)
-        ids.append(int(text))
+        ids.append(ident)
     return ids
 
 
@@ -319,7 +317,9 @@ async def bulk(request: Request) -> Response:
     if not ids:
         return RedirectResponse(f"{back}{separator}erreur=selection", status_code=303)
     raw_assignee = str(form.get("assignee") or "")
-    assignee_id = parse_ids([raw_assignee])[0] if raw_assignee else None
+    assignee_id = parse_id(raw_assignee) if raw_assignee else None
+    if raw_assignee and assignee_id is None:
+        return RedirectResponse(f"{back}{separator}erreur=attribution", status_code=303)
     try:
         result = await run_db(
             request, _bulk, user=user, ids=ids, action=action, assignee_id=assignee_id

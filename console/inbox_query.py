@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, ColumnElement, func, literal, or_, tuple_
 from sqlmodel import Session, col, select
 
+from console.params import parse_big_id, parse_id
 from retour.models import (
     KINDS,
     SATISFACTION_LEVELS,
@@ -67,10 +68,11 @@ class InboxFilters:
             value = params.get(name, "").strip()
             if not value:
                 return None
-            if not value.isdigit() or len(value) > 12 or (allowed and int(value) not in allowed):
+            number = parse_id(value)
+            if number is None or (allowed and number not in allowed):
                 errors.append(name)
                 return None
-            return int(value)
+            return number
 
         def day(name: str) -> dt.date | None:
             value = params.get(name, "").strip()
@@ -142,7 +144,8 @@ class Cursor:
             at = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S.%f").replace(tzinfo=dt.UTC)
         except ValueError:
             return None
-        return cls(at, int(ident)) if ident.isdigit() and len(ident) < 19 else None
+        number = parse_big_id(ident)
+        return None if number is None else cls(at, number)
 
     @classmethod
     def of(cls, feedback: Feedback) -> Cursor:

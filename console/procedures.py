@@ -27,6 +27,7 @@ from console import procedures_data as data
 from console import procedures_import
 from console.auth import require_user
 from console.database import run_db, settings_of
+from console.params import parse_id
 from console.scope import can_manage_procedures, is_admin, require
 from console.templating import render, translate_for
 from retour.coverage import BUTTON_STATE_BADGES, BUTTON_STATE_LABELS
@@ -49,13 +50,6 @@ def snippet(public_url: str, procedure_id: str, label: str | None, *, css_class:
         f"{escape(label or DEFAULT_LABEL)}</a>\n"
         f'<script src="{public_url}/widget.js" defer></script>'
     )
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def suggest_id(title: str) -> str | None:
@@ -124,7 +118,7 @@ def read_form(
 
 async def procedures_list(request: Request) -> Response:
     user = require_user(request)
-    ministry_id = _int_or_none(request.query_params.get("ministere")) if is_admin(user) else None
+    ministry_id = parse_id(request.query_params.get("ministere")) if is_admin(user) else None
     archived = request.query_params.get("archivees") == "1"
     rows = await run_db(
         request, data.list_procedures, user, ministry_id=ministry_id, archived=archived
@@ -161,7 +155,8 @@ async def procedure_new(request: Request) -> Response:
         return render(request, "procedures/form.html", context)
     form = await request.form()
     values, origins, errors = read_form(form, _, creating=True)
-    ministry_id = _int_or_none(form.get("ministry_id")) if is_admin(user) else user.ministry_id
+    # Anything but an id is no choice at all: the same field error as an empty list.
+    ministry_id = parse_id(form.get("ministry_id")) if is_admin(user) else user.ministry_id
     values["ministry_id"] = ministry_id
     if ministry_id is None:
         # Shown after the identifier, where the select is.
@@ -177,6 +172,8 @@ async def procedure_new(request: Request) -> Response:
             await run_db(request, data.create_procedure, user, fields, origins)
         except data.DuplicateId:
             errors["id"] = _("Une démarche porte déjà l’identifiant « {id} ».", id=values["id"])
+        except data.UnknownMinistry:
+            errors["ministry_id"] = _("Choisissez le ministère de la démarche.")
     if errors:
         context["errors"] = errors
         return render(request, "procedures/form.html", context, status_code=400)
@@ -291,27 +288,27 @@ routes = [
     Route("/console/procedures", procedures_list, name="procedures"),
     Route("/console/procedures/new", procedure_new, methods=["GET", "POST"], name="procedure_new"),
     *procedures_import.routes,
-    Route("/console/procedures/{procedure_id}", procedure_page, name="procedure"),
+    Route("/console/procedures/{procedure_id:procedure}", procedure_page, name="procedure"),
     Route(
-        "/console/procedures/{procedure_id}/edit",
+        "/console/procedures/{procedure_id:procedure}/edit",
         procedure_edit,
         methods=["GET", "POST"],
         name="procedure_edit",
     ),
     Route(
-        "/console/procedures/{procedure_id}/archive",
+        "/console/procedures/{procedure_id:procedure}/archive",
         procedure_archive,
         methods=["POST"],
         name="procedure_archive",
     ),
     Route(
-        "/console/procedures/{procedure_id}/unarchive",
+        "/console/procedures/{procedure_id:procedure}/unarchive",
         procedure_unarchive,
         methods=["POST"],
         name="procedure_unarchive",
     ),
     Route(
-        "/console/procedures/{procedure_id}/origins",
+        "/console/procedures/{procedure_id:procedure}/origins",
         procedure_add_origin,
         methods=["POST"],
         name="procedure_add_origin",

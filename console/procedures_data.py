@@ -175,7 +175,7 @@ def create_procedure(
 ) -> Procedure:
     ensure_same_ministry(actor, data["ministry_id"])
     if session.get(Ministry, data["ministry_id"]) is None:
-        raise HTTPException(404)
+        raise UnknownMinistry(data["ministry_id"])
     if session.get(Procedure, data["id"]) is not None:
         raise DuplicateId(data["id"])
     procedure = Procedure(**data)
@@ -198,6 +198,10 @@ class DuplicateId(Exception):
     def __init__(self, procedure_id: str) -> None:
         super().__init__(procedure_id)
         self.procedure_id = procedure_id
+
+
+class UnknownMinistry(Exception):
+    """The ministry chosen in the form does not exist (DINUM chooses it; a field error)."""
 
 
 EDITABLE = ("title", "url", "description", "online", "button_label")

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from console.charts import WeekPoint, describe_volume, volume_svg
 from console.database import run_db, settings_of
 from console.formatting import Formats
+from console.params import parse_page
 from console.templating import locale_of, render, translate_for
 from retour.collation import french_key
 from retour.figures import (
@@ -86,10 +87,7 @@ class DashboardQuery:
         params = request.query_params
         sort = params.get("sort", "ministry")
         order = params.get("order", "asc")
-        try:
-            page = max(1, int(params.get("page", "1")))
-        except ValueError:
-            page = 1
+        page = parse_page(params.get("page"))
         return cls(
             ministry=params.get("ministry", "")[:120],
             score=params.get("score", "") if params.get("score") in (*SCORE_BANDS, "none") else "",
@@ -213,10 +211,7 @@ def _answer(row: Any) -> dict[str, Any]:
 
 async def procedure_page(request: Request) -> Response:
     settings = settings_of(request)
-    try:
-        page = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = parse_page(request.query_params.get("page"))
     data = await run_db(
         request,
         _load_procedure,
@@ -257,5 +252,5 @@ async def procedure_page(request: Request) -> Response:
 
 routes = [
     Route("/", dashboard, name="dashboard"),
-    Route("/procedures/{procedure_id}", procedure_page, name="procedure_page"),
+    Route("/procedures/{procedure_id:procedure}", procedure_page, name="procedure_page"),
 ]

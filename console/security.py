@@ -12,7 +12,8 @@ Interface:
   `csrf_token` and `csrf_input()`), or send as the `X-CSRF-Token` header.
 - `CSRFMiddleware`: every POST/PUT/PATCH/DELETE under `/console` needs that token (form field
   `csrf_token` or header `X-CSRF-Token`) and, when the browser sends `Origin` or `Referer`, one
-  naming this host; otherwise 403.
+  naming this host; otherwise 403. A form holding a NUL character is refused too (400): no
+  field needs one, and PostgreSQL cannot store or even compare text that holds one.
 - `SecurityHeadersMiddleware`: a strict CSP (no inline script or style), `frame-ancestors
   'none'`, `Referrer-Policy: same-origin`, `X-Content-Type-Options: nosniff`; `no-store` on
   console pages.
@@ -126,17 +127,18 @@ class CSRFMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         sent = request.headers.get(CSRF_HEADER)
-        if sent is None:
-            content_type = request.headers.get("content-type", "")
-            if content_type.startswith(
-                ("application/x-www-form-urlencoded", "multipart/form-data")
-            ):
-                try:
-                    async with Request(scope, replay).form() as form:
-                        value = form.get(CSRF_FIELD)
-                        sent = value if isinstance(value, str) else None
-                except Exception:  # a malformed body is simply a request without a token
-                    sent = None
+        field: object = None
+        nul = False
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            try:
+                async with Request(scope, replay).form() as form:
+                    field = form.get(CSRF_FIELD)
+                    nul = any(isinstance(v, str) and "\x00" in v for _, v in form.multi_items())
+            except Exception:  # a malformed body is simply a request without a token
+                field = None
+        if sent is None and isinstance(field, str):
+            sent = field
         expected = session_of(request).get("csrf")
         if not (isinstance(sent, str) and isinstance(expected, str) and expected):
             await self._refuse(request, send, "missing-token")
@@ -144,14 +146,23 @@ class CSRFMiddleware:
         if not hmac.compare_digest(sent.encode(), expected.encode()):
             await self._refuse(request, send, "bad-token")
             return
+        if nul:
+            await self._refuse(request, send, "nul")
+            return
         await self.app(scope, replay, send)
 
     @staticmethod
     async def _refuse(request: Request, send: Send, reason: str) -> None:
         from console.errors import error_response
+        from console.templating import translate_for
 
-        status = 413 if reason == "too-large" else 403
-        response = error_response(request, status, csrf_reason=reason)
+        if reason == "nul":
+            _ = translate_for(request)
+            message = _("Le formulaire contient un caractère nul, qu’aucun champ n’accepte.")
+            response = error_response(request, 400, message)
+        else:
+            status = 413 if reason == "too-large" else 403
+            response = error_response(request, status, csrf_reason=reason)
         await response(request.scope, request.receive, send)
 
 

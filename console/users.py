@@ -23,6 +23,7 @@ from starlette.routing import Route
 from console.audit import record
 from console.auth import require_user
 from console.database import run_db
+from console.params import parse_id
 from console.scope import (
     ADMIN,
     CurrentUser,
@@ -80,17 +81,10 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
 async def users_list(request: Request) -> Response:
     user = require_user(request)
     require(can_manage_users, user)
-    ministry_id = _int_or_none(request.query_params.get("ministere")) if is_admin(user) else None
+    ministry_id = parse_id(request.query_params.get("ministere")) if is_admin(user) else None
     rows = await run_db(request, _list_users, user, ministry_id)
     ministries = await run_db(request, _ministries, user) if is_admin(user) else []
     return render(
@@ -166,7 +160,9 @@ async def user_new(request: Request) -> Response:
     email = str(form.get("email") or "").strip()
     role = str(form.get("role") or "")
     password = str(form.get("password") or "")
-    ministry_id = _int_or_none(form.get("ministry_id")) if is_admin(user) else user.ministry_id
+    # Only DINUM chooses the ministry, and an admin account has none.
+    chosen = str(form.get("ministry_id") or "").strip() if is_admin(user) and role != ADMIN else ""
+    ministry_id = parse_id(chosen) if is_admin(user) else user.ministry_id
     if role == ADMIN:
         ministry_id = None
     context["values"] = {"email": email, "role": role, "ministry_id": ministry_id}
@@ -176,6 +172,8 @@ async def user_new(request: Request) -> Response:
         errors["email"] = _("Indiquez l’adresse électronique du compte.")
     if role not in assignable_roles(user):
         errors["role"] = _("Choisissez un rôle dans la liste.")
+    if chosen and ministry_id is None:
+        errors["ministry_id"] = _("Choisissez un ministère dans la liste.")
     if ministry_id is not None and not is_admin(user):
         ensure_same_ministry(user, ministry_id)
     generated = not password
@@ -247,13 +245,13 @@ routes = [
     Route("/console/users", users_list, name="users"),
     Route("/console/users/new", user_new, methods=["GET", "POST"], name="user_new"),
     Route(
-        "/console/users/{user_id:int}/deactivate",
+        "/console/users/{user_id:id}/deactivate",
         user_deactivate,
         methods=["POST"],
         name="user_deactivate",
     ),
     Route(
-        "/console/users/{user_id:int}/reactivate",
+        "/console/users/{user_id:id}/reactivate",
         user_reactivate,
         methods=["POST"],
         name="user_reactivate",

@@ -12,7 +12,8 @@ from sqlmodel import Field, SQLModel
 from retour.redaction import COMMENT_MAX_LENGTH as COMMENT_MAX_LENGTH  # re-exported
 
 # The procedure id appears in URLs and snippets: keep it to URL-safe characters.
-PROCEDURE_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PROCEDURE_ID_SHAPE: Final = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+PROCEDURE_ID_PATTERN: Final = rf"^{PROCEDURE_ID_SHAPE}$"
 PROCEDURE_ID_RE: Final = re.compile(PROCEDURE_ID_PATTERN)
 
 SATISFACTION_LEVELS: Final = (1, 2, 3)  # 1 bad, 2 average, 3 good
@@ -57,6 +58,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 # Big integers on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest value of each kind of id column (PostgreSQL's integer and bigint): a larger
+# number from a request never reaches a query, where the driver would raise (console.params).
+MAX_ID: Final = 2**31 - 1
+MAX_BIG_ID: Final = 2**63 - 1
 
 
 # --- Register: ministries and procedures -------------------------------------------------

@@ -22,6 +22,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "{count} fields but the header has {expected} (separator or quotes?)",
     ),
     "empty": ("« {column} » est vide", "'{column}' is empty"),
+    "nul": (
+        "« {column} » contient un caractère nul (octet 0) : le fichier est-il bien un CSV ?",
+        "'{column}' holds a null character (byte 0): is the file really a CSV?",
+    ),
     "bad_id": (
         "identifiant « {value} » invalide : lettres, chiffres, « . », « _ » et « - », "
         "64 caractères au plus, en commençant par une lettre ou un chiffre",

@@ -179,6 +179,10 @@ def _check_record(
     for name in REQUIRED_COLUMNS:
         if not values[name]:
             fail("empty", column=name)
+    # PostgreSQL stores no text holding a NUL: say so here rather than fail on writing.
+    for name, value in values.items():
+        if "\x00" in value:
+            fail("nul", column=name)
 
     procedure_id = values["id"]
     if procedure_id:

@@ -43,23 +43,22 @@ _MAX_NAME_WORDS: Final = 8
 
 
 def find_addresses(scan: Scan) -> Iterator[Span]:
-    text = scan.text
-    for match in _ADDRESS.finditer(text):
-        end, capitalised = _street_name_end(text, match.end())
+    for match in _ADDRESS.finditer(scan.text):
+        end, capitalised = _street_name_end(scan, match.end())
         if end is None or (match.group("ambiguous") and not capitalised):
             continue
-        town = _POSTCODE_TOWN.match(text, end)
+        town = scan.match(_POSTCODE_TOWN, end)
         yield Span(match.start(), town.end() if town else end, "address")
 
 
-def _street_name_end(text: str, position: int) -> tuple[int | None, bool]:
+def _street_name_end(scan: Scan, position: int) -> tuple[int | None, bool]:
     end: int | None = None
     capitalised = False
     # Lower-case words are taken after the street type or a particle, two at most
     # ("rue victor hugo"); capitalised ones always.
     lower_allowance = 2
     for _ in range(_MAX_NAME_WORDS):
-        word = _WORD.match(text, position)
+        word = scan.match(_WORD, position)
         if not word:
             break
         value = word.group(1)

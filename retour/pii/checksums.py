@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from typing import Final
 
 # NIR: sex, year, month, department (2A/2B in Corsica), commune, order, 2-digit key.
@@ -23,19 +24,52 @@ def nir_valid(compact: str) -> bool:
     return 97 - int(body) % 97 == int(compact[13:])
 
 
+# A digit's contribution to a Luhn sum when it is doubled (9 subtracted above 9).
+_DOUBLED: Final = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
 def luhn_valid(digits: str) -> bool:
     total = 0
     for index, char in enumerate(reversed(digits)):
         value = ord(char) - 48
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
+        total += _DOUBLED[value] if index % 2 else value
     return total % 10 == 0
 
 
-def card_valid(digits: str) -> bool:
-    """A payment card number: Luhn, and a length its issuer family actually uses."""
-    if not digits.isascii() or not digits.isdigit() or not luhn_valid(digits):
+class LuhnSums:
+    """The Luhn check of every stretch of one string of digits, each in constant time.
+
+    The stretches of a digit run that are checked overlap: checking each afresh made a
+    run of 1,000 spaced digits ("4 4 4 …") cost 6,000 checks of up to 19 digits (25 ms).
+    The sums are made on the first check: most runs (phone numbers) never need one.
+    """
+
+    def __init__(self, digits: str) -> None:
+        self._digits = digits
+        self._sums: tuple[list[int], list[int]] | None = None
+
+    def valid(self, start: int, end: int) -> bool:
+        """Luhn on digits[start:end]: its last digit counts plain, and so does every digit
+        of the same parity; the others count doubled."""
+        if self._sums is None:
+            self._sums = self._prefix_sums()
+        sums = self._sums[(end - 1) % 2]
+        return (sums[end] - sums[start]) % 10 == 0
+
+    def _prefix_sums(self) -> tuple[list[int], list[int]]:
+        # For each parity, the running Luhn sum with the digits at positions of that parity
+        # counted plain and the others doubled. Non-digits count 0 (callers check that a
+        # stretch is all digits before asking).
+        plain = [ord(char) - 48 if "0" <= char <= "9" else 0 for char in self._digits]
+        doubled = [_DOUBLED[value] for value in plain]
+        even, odd = plain[:], doubled[:]
+        even[1::2], odd[1::2] = doubled[1::2], plain[1::2]
+        return list(accumulate(even, initial=0)), list(accumulate(odd, initial=0))
+
+
+def card_family(digits: str) -> bool:
+    """A length and first digits that a card issuer family actually uses (no Luhn)."""
+    if not digits.isascii() or not digits.isdigit():
         return False
     length, first = len(digits), digits[0]
     if length == 16:

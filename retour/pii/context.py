@@ -122,7 +122,7 @@ def find_birthdates(scan: Scan) -> Iterator[Span]:
     if scan.digit_count < _DATE_MIN_DIGITS:
         return
     for trigger in scan.search_around(_BIRTHDATE, _BIRTHDATE_KEYWORDS, before=24, after=40):
-        date = _DATE_AFTER.match(scan.text, trigger.end())
+        date = scan.match(_DATE_AFTER, trigger.end())
         if date:
             yield Span(date.start(), date.end(), "birthdate")
 
@@ -133,12 +133,13 @@ def find_names(scan: Scan) -> Iterator[Span]:
         # « je m'appelle jean dupont » is a name whatever its case; after « mon nom est »,
         # « Nom : » or a civility only capitalised words are (« mon nom est mal écrit »).
         any_case = match.group().lower().startswith(("je m", "my"))
-        end = _name_end(text, match.end(), any_case=any_case)
+        end = _name_end(scan, match.end(), any_case=any_case)
         if end is not None:
             yield Span(match.end(), end, "name")
     tail = max(0, len(text) - _SIGNATURE_TAIL)
     if not any(keyword in scan.low[tail:] for keyword in _SIGNATURE_KEYWORDS):
         return
+    scan.reads += len(text) - tail
     signature = _SIGNATURE.search(text, tail)
     if signature:
         name = signature.group("name")
@@ -147,12 +148,12 @@ def find_names(scan: Scan) -> Iterator[Span]:
             yield Span(*signature.span("name"), "name")
 
 
-def _name_end(text: str, position: int, *, any_case: bool) -> int | None:
+def _name_end(scan: Scan, position: int, *, any_case: bool) -> int | None:
     """Where the name that starts at `position` ends, or None if no name starts there.
     Particles ("de la") belong to it only when a name word follows them."""
     end = None
     for _ in range(_NAME_MAX_WORDS + 2):
-        word = _WORD.match(text, position)
+        word = scan.match(_WORD, position)
         if not word:
             break
         value = word.group(1)
@@ -174,7 +175,7 @@ def find_references(scan: Scan) -> Iterator[Span]:
         return
     text = scan.text
     for start in scan.word_starts(_REFERENCE_KEYWORDS):
-        match = _REFERENCE.match(text, start)
+        match = scan.match(_REFERENCE, start)
         if not match:
             continue
         noun = (match.group("noun") or "").lower()
@@ -183,7 +184,7 @@ def find_references(scan: Scan) -> Iterator[Span]:
         )
         if noun and noun not in _SELF_NAMING and not numbered:
             continue
-        end = _value_end(text, match.end())
+        end = _value_end(scan, match.end())
         if end is None:
             continue
         value = text[match.end() : end]
@@ -194,21 +195,21 @@ def find_references(scan: Scan) -> Iterator[Span]:
             continue
         if digits < _REFERENCE_MIN_DIGITS or _LOOKS_LIKE_DATE.fullmatch(value):
             continue
-        if _MONEY_AFTER.match(text, end):
+        if scan.match(_MONEY_AFTER, end):
             continue
         yield Span(match.end(), end, "reference")
 
 
-def _value_end(text: str, position: int) -> int | None:
+def _value_end(scan: Scan, position: int) -> int | None:
     """End of a reference such as "2024123456", "AB-2024-00123" or "123 456 789"."""
     end = None
     limit = position + _REFERENCE_MAX_LENGTH
     while position < limit:
-        token = _VALUE_TOKEN.match(text, position)
+        token = scan.match(_VALUE_TOKEN, position)
         if not token:
             break
         end = position = token.end()
-        separator = _VALUE_SEP.match(text, position)
+        separator = scan.match(_VALUE_SEP, position)
         if not separator:
             break
         position = separator.end()

@@ -5,11 +5,21 @@ keywords costs about a microsecond a character; on a 2,000-character comment tha
 would eat the 1 ms budget several times over. So finders that depend on words locate
 their keywords with `str.find` on the lower-cased text first and run their pattern only
 in a window around each hit; finders of numbers start from the digit runs.
+
+The cost must stay linear in the text's length whatever the text, since anyone can send
+2,000 characters built to be slow. The passes over the whole text are a fixed number, and
+each pattern they run reads every position a bounded number of times (a leading
+lookbehind on the pattern's own first class, bounded or possessive quantifiers). What
+depends on the text is the work per candidate (a digit run, a keyword, a "00"): finders
+read candidates through `Scan.match` and `Scan.groups`, which count the characters read
+in `Scan.reads`, and tests/retour/test_redaction_cost.py asserts that count stays within a
+constant times the text's length on adversarial texts.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
@@ -32,6 +42,8 @@ class Scan:
     # How many decimal digits (what `\d` matches) the text holds: finders whose data needs
     # more digits than that skip the text without looking for their keywords.
     digit_count: int = field(init=False)
+    # Characters read from candidates (see the module's docstring); for tests and bench.
+    reads: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         low = self.text.lower()
@@ -40,6 +52,19 @@ class Scan:
         self.low = low
         self.runs = list(DIGIT_RUN.finditer(self.text))
         self.digit_count = sum(map(len, _DIGITS.findall(self.text))) if self.runs else 0
+
+    def match(
+        self, pattern: re.Pattern[str], pos: int, endpos: int = sys.maxsize
+    ) -> re.Match[str] | None:
+        """`pattern.match` at a candidate's position, counting what it read."""
+        found = pattern.match(self.text, pos, endpos)
+        self.reads += 1 + (found.end() - pos if found else 0)
+        return found
+
+    def groups(self, start: int, stop: int) -> list[re.Match[str]]:
+        """The letter-or-digit groups between two positions, counting what they span."""
+        self.reads += stop - start
+        return groups_of(self.text, start, stop)
 
     def windows(
         self, keywords: Iterable[str], *, before: int, after: int
@@ -67,16 +92,27 @@ class Scan:
     def word_starts(self, keywords: Iterable[str]) -> list[int]:
         """Start of each word holding a keyword ("clamation" -> "réclamation"), once each."""
         low = self.low
-        starts = set()
+        hits = set()
         for keyword in keywords:
             position = low.find(keyword)
             while position >= 0:
-                start = position
-                while start > 0 and low[start - 1].isalpha():
-                    start -= 1
-                starts.add(start)
+                hits.add(position)
                 position = low.find(keyword, position + 1)
-        return sorted(starts)
+        # Walking back from each hit, in order, stops at the previous one: a long word full
+        # of keywords ("cafcafcaf…") is walked once, not once per keyword in it.
+        starts: list[int] = []
+        previous = -1
+        for position in sorted(hits):
+            start = position
+            while start > previous + 1 and low[start - 1].isalpha():
+                start -= 1
+            self.reads += 1 + position - start
+            if start == previous + 1 and previous >= 0 and low[previous].isalpha():
+                start = starts[-1]  # the previous hit's word goes on up to this one
+            if not starts or starts[-1] != start:
+                starts.append(start)
+            previous = position
+        return starts
 
     def search_around(
         self, pattern: re.Pattern[str], keywords: Iterable[str], *, before: int, after: int
@@ -84,6 +120,7 @@ class Scan:
         """Matches of a pattern near its keywords. The window must hold the whole match
         (the text is cut at its end); what follows a trigger is read from the full text."""
         for low, high in self.windows(keywords, before=before, after=after):
+            self.reads += high - low
             yield from pattern.finditer(self.text, low, high)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from retour.redaction import BROWSER_CATEGORIES, browser_categories, mask
-from tests.retour.pii_strategies import junk_texts, sample_texts
+from tests.retour.pii_strategies import costly_texts, junk_texts, sample_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 PII_JS = ROOT / "widget" / "src" / "pii.js"
@@ -47,6 +47,19 @@ def test_browser_reports_what_the_server_finds_on_every_shared_case(detect: Any)
 def test_browser_and_server_agree_on_generated_numbers(detect: Any) -> None:
     # Valid and invalid numbers in many spacings, beyond the hand-written table.
     texts = sample_texts(1000) + junk_texts(2000)
+    found = detect(texts)
+    disagreements = [
+        (text, got, sorted(browser_categories(text)))
+        for text, got in zip(texts, found, strict=True)
+        if got != sorted(browser_categories(text))
+    ]
+    assert disagreements == []
+
+
+def test_browser_and_server_agree_on_long_costly_texts(detect: Any) -> None:
+    # Both sides read a bounded stretch after a calling code (retour/pii/numbers.py
+    # _NATIONAL_READ); the texts that made them read whole runs must still agree.
+    texts = costly_texts(300)
     found = detect(texts)
     disagreements = [
         (text, got, sorted(browser_categories(text)))

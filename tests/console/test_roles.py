@@ -3,7 +3,7 @@
 Routes are discovered from `create_app()`; a route missing from `EXPECTED` fails the test, so
 a new endpoint cannot ship without saying who may use it. To add yours, add a row:
 
-    ("POST", "/console/things/{thing_id:int}"): row(anonymous=LOGIN, admin=DONE, ...,
+    ("POST", "/console/things/{thing_id:id}"): row(anonymous=LOGIN, admin=DONE, ...,
                                                     other={"agent": 404, ...}),
 
 Values: an HTTP status, a set of acceptable statuses, or LOGIN (303 to /console/login).
@@ -14,6 +14,7 @@ right for the action altogether. Every POST carries a valid CSRF token and no ot
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,9 +68,9 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/console/"): row(),
     ("POST", "/console/bulk"): row(LOGIN, ACTED, ACTED, ACTED, 403),
     ("GET", "/console/export.csv"): row(),
-    ("GET", "/console/feedback/{feedback_id:int}"): row(other=OTHER_404),
+    ("GET", "/console/feedback/{feedback_id:bigid}"): row(other=OTHER_404),
     **{
-        ("POST", f"/console/feedback/{{feedback_id:int}}/{action}"): row(
+        ("POST", f"/console/feedback/{{feedback_id:bigid}}/{action}"): row(
             LOGIN, ACTED, ACTED, ACTED, 403, other=OTHER_404
         )
         for action in ("status", "assign", "notes", "tags", "tags/remove", "answer", "answer/email")
@@ -78,10 +79,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/console/users"): row(**MANAGERS_ONLY),
     ("GET", "/console/users/new"): row(**MANAGERS_ONLY),
     ("POST", "/console/users/new"): row(LOGIN, 400, 400, 403, 403),
-    ("POST", "/console/users/{user_id:int}/deactivate"): row(
+    ("POST", "/console/users/{user_id:id}/deactivate"): row(
         LOGIN, DONE, DONE, 403, 403, other={"ministry_admin": 404, "agent": 403, "viewer": 403}
     ),
-    ("POST", "/console/users/{user_id:int}/reactivate"): row(
+    ("POST", "/console/users/{user_id:id}/reactivate"): row(
         LOGIN, DONE, DONE, 403, 403, other={"ministry_admin": 404, "agent": 403, "viewer": 403}
     ),
     # --- procedures ---
@@ -91,20 +92,20 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/console/procedures/import"): row(**MANAGERS_ONLY),
     ("POST", "/console/procedures/import"): row(LOGIN, 400, 400, 403, 403),
     ("GET", "/console/procedures/import/modele.csv"): row(**MANAGERS_ONLY),
-    ("GET", "/console/procedures/{procedure_id}"): row(other=OTHER_404),
-    ("GET", "/console/procedures/{procedure_id}/edit"): row(
+    ("GET", "/console/procedures/{procedure_id:procedure}"): row(other=OTHER_404),
+    ("GET", "/console/procedures/{procedure_id:procedure}/edit"): row(
         **MANAGERS_ONLY, other=OTHER_READ_ONLY_FORBIDDEN
     ),
-    ("POST", "/console/procedures/{procedure_id}/edit"): row(
+    ("POST", "/console/procedures/{procedure_id:procedure}/edit"): row(
         LOGIN, 400, 400, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
     ),
-    ("POST", "/console/procedures/{procedure_id}/archive"): row(
+    ("POST", "/console/procedures/{procedure_id:procedure}/archive"): row(
         LOGIN, DONE, DONE, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
     ),
-    ("POST", "/console/procedures/{procedure_id}/unarchive"): row(
+    ("POST", "/console/procedures/{procedure_id:procedure}/unarchive"): row(
         LOGIN, DONE, DONE, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
     ),
-    ("POST", "/console/procedures/{procedure_id}/origins"): row(
+    ("POST", "/console/procedures/{procedure_id:procedure}/origins"): row(
         LOGIN, 400, 400, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
     ),
     # --- e-mail alerts: each person's own subscriptions (alerts engineer) ---
@@ -114,7 +115,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/console/coverage"): row(LOGIN, OK, 403, 403, 403),
     # --- public pages: everyone, no session involved ---
     ("GET", "/"): public(),
-    ("GET", "/procedures/{procedure_id}"): public(other=True),
+    ("GET", "/procedures/{procedure_id:procedure}"): public(other=True),
     ("GET", "/open-data"): public(),
     ("GET", "/open-data/procedures.csv"): public(),
     ("GET", "/open-data/procedures.json"): public(),
@@ -155,9 +156,9 @@ class Objects:
 
     def fill(self, path: str) -> str:
         return (
-            path.replace("{procedure_id}", self.procedure_id)
-            .replace("{feedback_id:int}", str(self.feedback_id))
-            .replace("{user_id:int}", str(self.user_id))
+            path.replace("{procedure_id:procedure}", self.procedure_id)
+            .replace("{feedback_id:bigid}", str(self.feedback_id))
+            .replace("{user_id:id}", str(self.user_id))
             .replace("{receipt}", self.receipt)
         )
 
@@ -208,3 +209,112 @@ def test_role_matrix(client_for, console_app, session, ministry, other_ministry,
                     f"expected {wanted}"
                 )
     assert not failures, "\n".join(failures)
+
+
+# --- Numbers out of range (issue 20): a 404 or a field error, never a 500 ---------------------
+
+# Past PostgreSQL's integer, past bigint, past anything; digits `int()` refuses; and procedure
+# ids the register cannot hold (a NUL, which PostgreSQL refuses in a query; too long).
+OUT_OF_SHAPE = {
+    ":id}": ("2147483648", "9223372036854775808", "99999999999999999999999", "%C2%B2"),
+    ":bigid}": ("9223372036854775808", "99999999999999999999999", "%C2%B2"),
+    ":procedure}": ("a%00b", "%00", "-a", "a" * 65, "d%C3%A9marche"),
+}
+
+
+@pytest.mark.parametrize("who", ("anonymous", *ROLES))
+def test_path_values_out_of_range_or_shape_answer_404(client_for, console_app, who):
+    client = client_for(None if who == "anonymous" else who)
+    failures = []
+    for method, path in discovered_routes(console_app):
+        for kind, values in OUT_OF_SHAPE.items():
+            if kind not in path:
+                continue
+            for value in values:
+                url = re.sub(r"\{[a-z_]+" + re.escape(kind), value, path)
+                response = call(client, method, url)
+                if response.status_code != 404:
+                    failures.append(f"{method} {url} as {who}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+HUGE = "99999999999999999999999"
+FIELD_ERROR = 400
+
+
+@pytest.mark.parametrize(
+    ("who", "url", "fields", "expected", "says"),
+    [
+        pytest.param(
+            "admin", "/console/users/new",
+            {"email": "a@b.fr", "role": "agent", "ministry_id": HUGE},
+            FIELD_ERROR, "Choisissez un ministère dans la liste.", id="user-ministry-huge",
+        ),
+        pytest.param(
+            "admin", "/console/users/new",
+            {"email": "a@b.fr", "role": "agent", "ministry_id": "2147483648"},
+            FIELD_ERROR, "Choisissez un ministère dans la liste.", id="user-ministry-past-int",
+        ),
+        pytest.param(
+            "admin", "/console/users/new",
+            {"email": "a@b.fr", "role": "agent", "ministry_id": "²"},
+            FIELD_ERROR, "Choisissez un ministère dans la liste.", id="user-ministry-superscript",
+        ),
+        pytest.param(
+            "admin", "/console/procedures/new",
+            {"id": "p-1", "title": "T", "url": "https://a.fr", "ministry_id": HUGE},
+            FIELD_ERROR, "Choisissez le ministère de la démarche.", id="procedure-ministry-huge",
+        ),
+        pytest.param(
+            "admin", "/console/procedures/new",
+            {"id": "p-1", "title": "T", "url": "https://a.fr", "ministry_id": "2147483647"},
+            FIELD_ERROR, "Choisissez le ministère de la démarche.", id="procedure-ministry-unknown",
+        ),
+        pytest.param(
+            "agent", "/console/feedback/{feedback_id}/assign", {"assignee": "2147483648"},
+            DONE, "erreur=bad_assignee", id="assignee-past-int",
+        ),
+        pytest.param(
+            "agent", "/console/bulk",
+            {"action": "assign", "ids": "{feedback_id}", "assignee": HUGE},
+            DONE, "erreur=attribution", id="bulk-assignee-huge",
+        ),
+        pytest.param(
+            "agent", "/console/bulk", {"action": "spam", "ids": "9223372036854775808"},
+            404, "", id="bulk-id-past-bigint",
+        ),
+    ],
+)  # fmt: skip
+def test_ids_out_of_range_in_forms_are_field_errors(
+    client_for, session, ministry, who, url, fields, expected, says
+):
+    own = objects_in(session, ministry)
+    client = client_for(who)
+    fill = {
+        key: value.replace("{feedback_id}", str(own.feedback_id)) for key, value in fields.items()
+    }
+    response = client.submit(url.replace("{feedback_id}", str(own.feedback_id)), fill)
+    assert response.status_code == expected
+    where = response.headers.get("location", "") if expected == DONE else response.text
+    assert says in where
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/console/users?ministere={HUGE}",
+        f"/console/procedures?ministere={HUGE}",
+        f"/console/?ministry={HUGE}",
+        "/console/?ministry=%C2%B2",
+        "/console/?rating=%C2%B2",
+        "/console/?after=20240101T000000.000000_%C2%B2",
+        f"/console/?after=20240101T000000.000000_{HUGE}",
+        "/console/?fait=lot&n=%C2%B2&ignores=0",
+        f"/?page={HUGE}",
+        "/procedures/{procedure_id}?page=" + HUGE,
+    ],
+)
+def test_numbers_out_of_range_in_query_strings_are_ignored(client_for, session, ministry, url):
+    own = objects_in(session, ministry)
+    response = client_for("admin").get(url.replace("{procedure_id}", own.procedure_id))
+    assert response.status_code == 200

@@ -42,7 +42,7 @@ def luhn_complete(prefix: str) -> str:
     raise AssertionError("unreachable")
 
 
-# (length, first digits) of card families that retour.pii.checksums.card_valid accepts.
+# (length, first digits) of card families that retour.pii.checksums.card_family accepts.
 CARD_FAMILIES = (
     (16, "4"), (16, "51"), (16, "55"), (16, "2221"), (16, "6011"), (16, "35"), (15, "34"),
     (15, "37"), (14, "36"), (14, "30"), (13, "4"), (19, "4"), (18, "62"), (17, "5"),
@@ -119,6 +119,30 @@ def junk_texts(count: int, seed: int = 5) -> list[str]:
     return [
         "".join(rng.choice(alphabet) for _ in range(rng.randrange(5, 80))) for _ in range(count)
     ]
+
+
+# Pieces of the texts built to be costly (tests/retour/test_redaction_cost.py).
+COSTLY_PIECES = (
+    "0", "1", "6", "00", "0033", "+33", "33", "262", "(0)", "FR76", "FR", "2A", "@", "a",
+    " ", "  ", ".", "-", " - ", "\u00a0", "\u202f", "arobase", "point", "(at)", "x",
+)  # fmt: skip
+NUMBERS = (
+    "06 12 34 56 78", "+33 6 12 34 56 78", "0033 6 12 34 56 78", "FR76 3000 6000 0112 3456 7890 189"
+)  # fmt: skip
+
+
+def costly_texts(count: int, seed: int = 20) -> list[str]:
+    """Long texts of one short unit repeated, some with a real number inside or after."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        unit = "".join(rng.choice(COSTLY_PIECES) for _ in range(rng.randrange(1, 5)))
+        text = unit * (rng.randrange(100, 2000) // len(unit))
+        if rng.random() < 0.7:
+            at = rng.randrange(len(text) + 1)
+            text = text[:at] + rng.choice(NUMBERS) + text[at:]
+        texts.append(text[:2000])
+    return texts
 
 
 def sample_texts(count: int, seed: int = 20261123) -> list[str]:

@@ -160,6 +160,17 @@ def test_every_bad_line_is_named_with_what_is_wrong() -> None:
     )
 
 
+def test_a_null_character_is_an_error_of_its_line() -> None:
+    # PostgreSQL stores no text holding one: the file is refused before anything is written.
+    result = parse_procedures(b"id,title,ministry,url\nab,T,Minist\x00re,https://a.fr\n")
+    assert result.rows == []
+    assert [(e.line, e.code) for e in result.errors] == [(2, "nul")]
+    assert (
+        str(result.errors[0])
+        == "line 2: 'ministry' holds a null character (byte 0): is the file really a CSV?"
+    )
+
+
 @pytest.mark.parametrize(
     ("data", "code"),
     [

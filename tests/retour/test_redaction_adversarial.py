@@ -1,7 +1,8 @@
 """Inputs built to make regular expressions backtrack: they must simply finish.
 
 No timing is asserted (bench/redaction.py measures and prints the worst case); a pattern
-that backtracked catastrophically would not finish at all on 2,000 characters.
+that backtracked catastrophically would not finish at all on 2,000 characters. That the
+cost is linear is counted in test_redaction_cost.py.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ ADVERSARIAL = {
     "disguised-at": ("a (at) " * N)[:N],
     "disguised-dots": ("a [dot] " * N)[:N],
     "arobase-point": ("x arobase y point " * N)[:N],
+    "arobase-dashes": ("arobase-" * N)[:N],
     "iban-like": ("FR76 " * N)[:N],
     "iban-letters": ("AB12 CDEF " * N)[:N],
     "plus-33": ("+33 " * N)[:N],
     "zero-zero": ("0033 6" * N)[:N],
+    "zero-zero-dashed": ("0033-" * N)[:N],
     "parentheses-zero": ("+33 (0)" * N)[:N],
     "corsica": ("2A " * N)[:N],
     "plates": ("AB-123-" * N)[:N],
@@ -42,6 +45,7 @@ ADVERSARIAL = {
     "signature": "Cordialement, " + ("Jean " * N)[: N - 14],
     "birthdates": ("né le 1/1/" * N)[:N],
     "references": ("dossier n° " * N)[:N],
+    "keywords-in-one-word": ("caf" * N)[: N - 5] + "12345",
     "reference-value": "dossier n° " + ("A1-" * N)[: N - 11],
     "numbering": ("numéro de " * N)[:N],
     "mixed-separators": ("1 .-\u00a0" * N)[:N],

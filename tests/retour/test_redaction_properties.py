@@ -7,6 +7,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from retour.pii import find
+from retour.pii.checksums import LuhnSums, luhn_valid
 from retour.pii.context import find_birthdates, find_references
 from retour.pii.scan import Scan
 from retour.redaction import MASK_GROWTH_BOUND, mask
@@ -149,3 +150,14 @@ def test_digit_guards_skip_only_texts_the_finders_would_find_nothing_in(text: st
     unguarded.digit_count = 10**6
     for finder in (find_birthdates, find_references):
         assert list(finder(guarded)) == list(finder(unguarded)), (finder.__name__, text)
+
+
+@settings(deadline=None)
+@given(st.text(alphabet="0123456789A", min_size=1, max_size=40))
+def test_luhn_sums_check_every_stretch_as_luhn_does(digits: str) -> None:
+    # The run's prefix sums must give the check of every stretch that only digits fill.
+    sums = LuhnSums(digits)
+    for start in range(len(digits)):
+        for end in range(start + 1, len(digits) + 1):
+            if digits[start:end].isdigit():
+                assert sums.valid(start, end) == luhn_valid(digits[start:end]), (start, end)

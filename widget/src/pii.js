@@ -31,8 +31,9 @@ var retourPii = (function () {
   var IBAN = RegExp(NOT_ALNUM + '[A-Za-z]{2}' + IS + '\\d' + IS + '\\d(?:' + IS + '[0-9A-Za-z]){11,30}', 'yu');
   var INTL = RegExp('(?:\\+|' + NOT_ALNUM + '00)' + SEP + '(33|262|269|59[046]|508|68[179])(?:' + SEP + '\\(0\\))?' + SEP, 'yu');
   var WORD = function (w) { return '(?<![' + W + '])' + w + '(?![' + W + '])'; };
+  // The domain's first label is at most 63 characters, as in retour/pii/contact.py.
   var EMAIL = RegExp('(?<![' + W + '.+-])[' + W + '.+-]+' + WS + '(?:@|[([{<]' + WS + '(?:at|arobase|@|a)' + WS + '[)\\]}>]|' + WORD('arobase') + ')' + WS +
-    '(' + L + '(?:' + WS + '(?:\\.|[([{<]' + WS + '(?:dot|point|\\.)' + WS + '[)\\]}>]|' + WORD('(?:dot|point)') + ')' + WS + L + ')+)', 'giu');
+    '([' + W + '-]{1,63}(?:' + WS + '(?:\\.|[([{<]' + WS + '(?:dot|point|\\.)' + WS + '[)\\]}>]|' + WORD('(?:dot|point)') + ')' + WS + L + ')+)', 'giu');
   var TLDS = ' fr com net org eu info biz io me be ch lu mc ca de uk es it pt nl re gp mq gf yt pm nc pf wf bl mf ma dz tn sn ci cm edu gov co us ';
   var RANK = 'email iban nir reference card phone';
   // Calling code -> digits of the national number (retour/pii/numbers.py INTERNATIONAL).
@@ -73,8 +74,10 @@ var retourPii = (function () {
       // The national number: the first whole groups of the run after the calling code.
       INTL.lastIndex = at;
       if (!(m = INTL.exec(text))) return;
+      // 64 characters always hold what decides (retour/pii/numbers.py _NATIONAL_READ): a run
+      // of "0033-0033-…" is not read to its end for each of its "00".
       RUN_AT.lastIndex = INTL.lastIndex;
-      var r = RUN_AT.exec(text), d = '', n, x;
+      var r = RUN_AT.exec(text.slice(0, INTL.lastIndex + 64)), d = '', n, x;
       var gs = r ? parts(/[A-Za-z0-9]+/g, text, r.index, RUN_AT.lastIndex) : [];
       for (x = 0; x < gs.length; x++) {
         n = (d += gs[x][2]).replace(/^0/, '');
@@ -124,8 +127,9 @@ var retourPii = (function () {
         break;
       }
       for (b = 0; b < 4; b++) if (text[s - b] === '+') { intl(s - b); break; }
-      // "0033" may start any group of a run.
-      for (ZEROS.lastIndex = s; (z = ZEROS.exec(text)) && z.index < RUN.lastIndex;) intl(z.index);
+      // "0033" may start any group of a run (searched in the run only, not to the next "00").
+      var inRun = text.slice(0, RUN.lastIndex);
+      for (ZEROS.lastIndex = s; (z = ZEROS.exec(inRun));) intl(z.index);
     }
     // Overlapping findings merge into one, named after the strongest (retour/pii/spans.py).
     var keys = {}, last;
