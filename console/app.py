@@ -5,7 +5,8 @@ Composition in one place. To add a module's endpoints, give it a module-level
 `/console` are staff pages: start each endpoint with `console.auth.require_user(request)`.
 
 Lifespan state (reach it as `request.state.<key>`): `console_engine` (SQLAlchemy engine,
-prefer `console.database.run_db`), `settings`, `console_login_throttle`.
+prefer `console.database.run_db`), `settings`, `console_login_throttle`, `console_oidc`
+(the ProConnect client, `console.oidc_client.OIDCClient`, or None when not configured).
 
 Middleware, outermost first: security headers (all responses) → signed sessions (only
 `/console…`) → CSRF (state-changing `/console…` requests). Static files are served at
@@ -29,6 +30,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from console import (
+    access_pages,
     alerts_pages,
     auth,
     coverage,
@@ -36,6 +38,7 @@ from console import (
     feedback,
     inbox,
     legal,
+    oidc,
     open_data,
     procedures,
     public,
@@ -44,6 +47,7 @@ from console import (
 )
 from console.background import public_tasks
 from console.errors import handlers
+from console.oidc_client import OIDCClient
 from console.security import CSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from console.throttle import LoginThrottle
 from retour.db import make_engine
@@ -55,10 +59,12 @@ FAVICON = STATIC_DIR / "dsfr" / "favicon" / "favicon.ico"
 # One line per module that contributes endpoints (each has a module-level `routes` list).
 ROUTE_MODULES: list[Any] = [
     auth,
+    oidc,  # /console/oidc/login, /console/oidc/callback (ProConnect)
     inbox,  # /console/, /console/bulk
     feedback,  # /console/feedback/{id} and its actions
     exports,  # /console/export.csv
     users,
+    access_pages,  # /console/users/access, /console/users/domains
     procedures,
     public,  # /, /procedures/{id}
     open_data,
@@ -86,6 +92,7 @@ def lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def _lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = make_engine(settings)
+        oidc_client = OIDCClient(settings) if settings.oidc_enabled else None
         try:
             # Summary refresh and email alerts, every minute when SMTP is configured.
             async with public_tasks(engine, settings):
@@ -93,8 +100,11 @@ def lifespan(settings: Settings) -> Any:
                     "console_engine": engine,
                     "settings": settings,
                     "console_login_throttle": LoginThrottle.from_settings(settings),
+                    "console_oidc": oidc_client,
                 }
         finally:
+            if oidc_client is not None:
+                await oidc_client.aclose()
             engine.dispose()
 
     return _lifespan

@@ -28,6 +28,8 @@ STATUS_TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
     "spam": ("new",),
 }
 ROLES: Final = ("admin", "ministry_admin", "agent", "viewer")
+# A civil servant signed in through OpenID Connect without an account asks for one.
+ACCESS_REQUEST_STATUSES: Final = ("pending", "approved", "refused")
 IMPRESSION_EVENTS: Final = ("view", "open")
 
 
@@ -201,6 +203,35 @@ class StaffUser(SQLModel, table=True):
     session_version: int = Field(default=0)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MinistryDomain(SQLModel, table=True):
+    """An email domain whose civil servants work for a ministry: someone who signs in through
+    ProConnect with an address there, and has no account, gets an access request."""
+
+    __tablename__ = "ministry_domain"
+
+    domain: str = Field(primary_key=True, max_length=253)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AccessRequest(SQLModel, table=True):
+    """A request for a console account, made by signing in through ProConnect; the ministry's
+    admin approves it (with a role) or refuses it. One per email address."""
+
+    __tablename__ = "access_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    name: str = Field(default="", max_length=200)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    status: str = Field(default="pending", max_length=10)
+    requested_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    # The role given on approval.
+    role: str | None = Field(default=None, max_length=20)
 
 
 class AuditEvent(SQLModel, table=True):

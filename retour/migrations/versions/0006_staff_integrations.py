@@ -1,0 +1,60 @@
+"""Staff integrations: ProConnect access requests, API keys, webhooks, feedback channels.
+
+- `ministry_domain`, `access_request`: a civil servant who signs in through ProConnect
+  without an account asks for one; the ministry that registered their email domain decides.
+
+Revision ID: 0006
+Revises: 0003
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import retour.models
+
+revision: str = "0006"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+String = sqlmodel.sql.sqltypes.AutoString
+UTC = retour.models.UTCDateTime
+
+
+def upgrade() -> None:
+    op.create_table(
+        "ministry_domain",
+        sa.Column("domain", String(length=253), nullable=False),
+        sa.Column("ministry_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["ministry_id"], ["ministry.id"]),
+        sa.PrimaryKeyConstraint("domain"),
+    )
+    op.create_index("ix_ministry_domain_ministry_id", "ministry_domain", ["ministry_id"])
+    op.create_table(
+        "access_request",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", String(length=254), nullable=False),
+        sa.Column("name", String(length=200), nullable=False),
+        sa.Column("ministry_id", sa.Integer(), nullable=False),
+        sa.Column("status", String(length=10), nullable=False),
+        sa.Column("requested_at", UTC(timezone=True), nullable=False),
+        sa.Column("decided_at", UTC(timezone=True), nullable=True),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("role", String(length=20), nullable=True),
+        sa.ForeignKeyConstraint(["ministry_id"], ["ministry.id"]),
+        sa.ForeignKeyConstraint(["decided_by_id"], ["staff_user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("email"),
+    )
+    op.create_index("ix_access_request_ministry_id", "access_request", ["ministry_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_access_request_ministry_id", table_name="access_request")
+    op.drop_table("access_request")
+    op.drop_index("ix_ministry_domain_ministry_id", table_name="ministry_domain")
+    op.drop_table("ministry_domain")
