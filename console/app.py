@@ -6,7 +6,9 @@ Composition in one place. To add a module's endpoints, give it a module-level
 
 Lifespan state (reach it as `request.state.<key>`): `console_engine` (SQLAlchemy engine,
 prefer `console.database.run_db`), `settings`, `console_login_throttle`, `console_oidc`
-(the ProConnect client, `console.oidc_client.OIDCClient`, or None when not configured).
+(the ProConnect client, `console.oidc_client.OIDCClient`, or None when not configured),
+`console_api_limiter` (the staff API's rate limit). The staff API (`/api/v1/staff/`,
+`console.staff_api`) is outside `/console`: no session, no CSRF, a bearer key instead.
 
 Middleware, outermost first: security headers (all responses) → signed sessions (only
 `/console…`) → CSRF (state-changing `/console…` requests). Static files are served at
@@ -32,6 +34,7 @@ from starlette.staticfiles import StaticFiles
 from console import (
     access_pages,
     alerts_pages,
+    api_keys_pages,
     auth,
     coverage,
     exports,
@@ -42,6 +45,7 @@ from console import (
     open_data,
     procedures,
     public,
+    staff_api,
     suivi,
     users,
 )
@@ -49,6 +53,7 @@ from console.background import public_tasks
 from console.errors import handlers
 from console.oidc_client import OIDCClient
 from console.security import CSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from console.staff_api_auth import StaffApiLimiter
 from console.throttle import LoginThrottle
 from retour.db import make_engine
 from retour.settings import Settings
@@ -65,6 +70,8 @@ ROUTE_MODULES: list[Any] = [
     exports,  # /console/export.csv
     users,
     access_pages,  # /console/users/access, /console/users/domains
+    api_keys_pages,  # /console/api-keys
+    staff_api,  # /api/v1/staff/… (Bearer API keys)
     procedures,
     public,  # /, /procedures/{id}
     open_data,
@@ -101,6 +108,7 @@ def lifespan(settings: Settings) -> Any:
                     "settings": settings,
                     "console_login_throttle": LoginThrottle.from_settings(settings),
                     "console_oidc": oidc_client,
+                    "console_api_limiter": StaffApiLimiter(settings),
                 }
         finally:
             if oidc_client is not None:

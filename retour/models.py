@@ -234,6 +234,26 @@ class AccessRequest(SQLModel, table=True):
     role: str | None = Field(default=None, max_length=20)
 
 
+class ApiKey(SQLModel, table=True):
+    """A key a ministry's own tool uses on the staff API (`/api/v1/staff/`). Only its SHA-256
+    is stored: the key itself is shown once, when it is created."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    name: str = Field(max_length=100)
+    # The key's first characters ("jfr_AbCdEfGh"), so that people can tell keys apart.
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    # Read-write keys change statuses, add notes and publish answers; others only read.
+    can_write: bool = Field(default=False)
+    created_by_id: int = Field(foreign_key="staff_user.id")
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class AuditEvent(SQLModel, table=True):
     """Who changed what, when: every change staff or the command line make."""
 

@@ -46,6 +46,8 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = False
     mail_from: str = "Je fais un retour <ne-pas-repondre@retour.numerique.gouv.fr>"
+    # Requests allowed per API key on the staff API (`/api/v1/staff/`).
+    staff_api_rate_limit: str = "600/minute"
     # ProConnect (or any OpenID Connect provider) for staff sign-in; unset: passwords only.
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
@@ -93,6 +95,10 @@ class Settings:
             ),
             public_min_count=_check_int(
                 "RETOUR_PUBLIC_MIN_COUNT", config("RETOUR_PUBLIC_MIN_COUNT", default="100"), 1
+            ),
+            staff_api_rate_limit=_check_limit(
+                "RETOUR_STAFF_API_RATE_LIMIT",
+                config("RETOUR_STAFF_API_RATE_LIMIT", default="600/minute"),
             ),
             trusted_proxies=_check_proxies(config("RETOUR_TRUSTED_PROXIES", default="")),
             contact_retention_days=_check_int(

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from starlette.routing import Route
 
+from retour.api_keys import create_key
+from retour.models import AccessRequest
 from retour.receipts import new_receipt
 from tests.factories import make_feedback, make_procedure, make_user
 
@@ -58,6 +60,8 @@ MANAGERS_ONLY = {"agent": 403, "viewer": 403}
 OTHER_404 = dict.fromkeys(NON_ADMIN, 404)
 # Another ministry's object: 404 first, whatever the role (its existence must not leak).
 OTHER_READ_ONLY_FORBIDDEN = {"ministry_admin": 404, "agent": 404, "viewer": 404}
+# Account managers' pages: another ministry's object is 404 to a manager; others lack the right.
+OTHER_MANAGERS_404 = {"ministry_admin": 404, "agent": 403, "viewer": 403}
 
 EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/console"): row(308, 308, 308, 308, 308),
@@ -122,6 +126,30 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/favicon.ico"): public(),
     ("GET", "/donnees-personnelles"): public(),
     # Last: it ends the session.
+    # ProConnect is not configured in this matrix: its routes do not exist (tests/console/test_oidc.py).
+    ("GET", "/console/oidc/login"): row(404, 404, 404, 404, 404),
+    ("GET", "/console/oidc/callback"): row(404, 404, 404, 404, 404),
+    ("GET", "/console/users/access"): row(**MANAGERS_ONLY),
+    ("POST", "/console/users/access/{request_id:int}/approve"): row(
+        LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
+    ),
+    ("POST", "/console/users/access/{request_id:int}/refuse"): row(
+        LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
+    ),
+    ("POST", "/console/users/domains"): row(LOGIN, DONE, DONE, 403, 403),
+    ("POST", "/console/users/domains/remove"): row(LOGIN, 404, 404, 403, 403),
+    ("GET", "/console/api-keys"): row(**MANAGERS_ONLY),
+    ("POST", "/console/api-keys"): row(LOGIN, 400, 400, 403, 403),
+    ("POST", "/console/api-keys/{key_id:int}/revoke"): row(
+        LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
+    ),
+    # The staff API takes no session: without a key, 401 whoever is signed in.
+    ("GET", "/api/v1/staff/openapi.json"): public(),
+    ("GET", "/api/v1/staff/feedback"): row(401, 401, 401, 401, 401),
+    ("GET", "/api/v1/staff/feedback/{feedback_id:int}"): row(401, 401, 401, 401, 401),
+    ("POST", "/api/v1/staff/feedback/{feedback_id:int}/status"): row(401, 401, 401, 401, 401),
+    ("POST", "/api/v1/staff/feedback/{feedback_id:int}/notes"): row(401, 401, 401, 401, 401),
+    ("PUT", "/api/v1/staff/feedback/{feedback_id:int}/answer"): row(401, 401, 401, 401, 401),
     ("POST", "/console/logout"): row(303, 303, 303, 303, 303),
 }
 
@@ -148,10 +176,14 @@ class Objects:
     feedback_id: int
     receipt: str
     user_id: int
+    request_id: int
+    key_id: int
 
     def fill(self, path: str) -> str:
         return (
             path.replace("{procedure_id}", self.procedure_id)
+            .replace("{request_id:int}", str(self.request_id))
+            .replace("{key_id:int}", str(self.key_id))
             .replace("{feedback_id:int}", str(self.feedback_id))
             .replace("{user_id:int}", str(self.user_id))
             .replace("{receipt}", self.receipt)
@@ -162,7 +194,14 @@ def objects_in(session: Any, ministry: Any) -> Objects:
     procedure = make_procedure(session, ministry_id=ministry.id)
     feedback = make_feedback(session, procedure=procedure, receipt=new_receipt())
     victim = make_user(session, role="viewer", ministry=ministry)
-    return Objects(procedure.id, feedback.id, feedback.receipt, victim.id)
+    request = AccessRequest(email=f"demande-{victim.id}@example.gouv.fr", ministry_id=ministry.id)
+    key, _plain = create_key(
+        session, ministry_id=ministry.id, name="GRC", can_write=True, actor=victim
+    )
+    session.add(request)
+    session.commit()
+    assert request.id is not None and key.id is not None
+    return Objects(procedure.id, feedback.id, feedback.receipt, victim.id, request.id, key.id)
 
 
 def matches(expected: Any, response: Any) -> bool:
@@ -178,7 +217,7 @@ def matches(expected: Any, response: Any) -> bool:
 def call(client: Any, method: str, url: str) -> Any:
     if method == "GET":
         return client.get(url)
-    return client.post(url, data={"csrf_token": client.csrf_token})
+    return client.request(method, url, data={"csrf_token": client.csrf_token})
 
 
 @pytest.mark.parametrize("who", ("anonymous", *ROLES))

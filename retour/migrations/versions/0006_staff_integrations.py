@@ -2,6 +2,7 @@
 
 - `ministry_domain`, `access_request`: a civil servant who signs in through ProConnect
   without an account asks for one; the ministry that registered their email domain decides.
+- `api_key`: keys of the staff API, stored as their SHA-256.
 
 Revision ID: 0006
 Revises: 0003
@@ -51,9 +52,29 @@ def upgrade() -> None:
         sa.UniqueConstraint("email"),
     )
     op.create_index("ix_access_request_ministry_id", "access_request", ["ministry_id"])
+    op.create_table(
+        "api_key",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ministry_id", sa.Integer(), nullable=False),
+        sa.Column("name", String(length=100), nullable=False),
+        sa.Column("prefix", String(length=16), nullable=False),
+        sa.Column("key_hash", String(length=64), nullable=False),
+        sa.Column("can_write", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTC(timezone=True), nullable=False),
+        sa.Column("last_used_at", UTC(timezone=True), nullable=True),
+        sa.Column("revoked_at", UTC(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["ministry_id"], ["ministry.id"]),
+        sa.ForeignKeyConstraint(["created_by_id"], ["staff_user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key_hash"),
+    )
+    op.create_index("ix_api_key_ministry_id", "api_key", ["ministry_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_api_key_ministry_id", table_name="api_key")
+    op.drop_table("api_key")
     op.drop_index("ix_access_request_ministry_id", table_name="access_request")
     op.drop_table("access_request")
     op.drop_index("ix_ministry_domain_ministry_id", table_name="ministry_domain")
