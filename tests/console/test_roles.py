@@ -125,8 +125,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/accessibilite"): public(),
     ("GET", "/favicon.ico"): public(),
     ("GET", "/donnees-personnelles"): public(),
-    # Last: it ends the session.
-    # ProConnect is not configured in this matrix: its routes do not exist (tests/console/test_oidc.py).
+    # ProConnect is not configured in this matrix: its routes do not exist (test_oidc.py).
     ("GET", "/console/oidc/login"): row(404, 404, 404, 404, 404),
     ("GET", "/console/oidc/callback"): row(404, 404, 404, 404, 404),
     ("GET", "/console/users/access"): row(**MANAGERS_ONLY),
@@ -150,6 +149,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/staff/feedback/{feedback_id:int}/status"): row(401, 401, 401, 401, 401),
     ("POST", "/api/v1/staff/feedback/{feedback_id:int}/notes"): row(401, 401, 401, 401, 401),
     ("PUT", "/api/v1/staff/feedback/{feedback_id:int}/answer"): row(401, 401, 401, 401, 401),
+    # Last: it ends the session.
     ("POST", "/console/logout"): row(303, 303, 303, 303, 303),
 }
 
