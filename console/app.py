@@ -48,6 +48,7 @@ from console import (
     staff_api,
     suivi,
     users,
+    webhooks_pages,
 )
 from console.background import public_tasks
 from console.errors import handlers
@@ -71,6 +72,7 @@ ROUTE_MODULES: list[Any] = [
     users,
     access_pages,  # /console/users/access, /console/users/domains
     api_keys_pages,  # /console/api-keys
+    webhooks_pages,  # /console/webhooks
     staff_api,  # /api/v1/staff/… (Bearer API keys)
     procedures,
     public,  # /, /procedures/{id}

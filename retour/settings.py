@@ -48,6 +48,8 @@ class Settings:
     mail_from: str = "Je fais un retour <ne-pas-repondre@retour.numerique.gouv.fr>"
     # Requests allowed per API key on the staff API (`/api/v1/staff/`).
     staff_api_rate_limit: str = "600/minute"
+    # Webhooks may go to http:// and private or loopback addresses (development, tests only).
+    webhook_allow_private: bool = False
     # ProConnect (or any OpenID Connect provider) for staff sign-in; unset: passwords only.
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
@@ -99,6 +101,10 @@ class Settings:
             staff_api_rate_limit=_check_limit(
                 "RETOUR_STAFF_API_RATE_LIMIT",
                 config("RETOUR_STAFF_API_RATE_LIMIT", default="600/minute"),
+            ),
+            webhook_allow_private=_check_bool(
+                "RETOUR_WEBHOOK_ALLOW_PRIVATE",
+                config("RETOUR_WEBHOOK_ALLOW_PRIVATE", default="false"),
             ),
             trusted_proxies=_check_proxies(config("RETOUR_TRUSTED_PROXIES", default="")),
             contact_retention_days=_check_int(

@@ -21,8 +21,9 @@ import pytest
 from starlette.routing import Route
 
 from retour.api_keys import create_key
-from retour.models import AccessRequest
+from retour.models import AccessRequest, WebhookDelivery, utcnow
 from retour.receipts import new_receipt
+from retour.webhooks import register_endpoint
 from tests.factories import make_feedback, make_procedure, make_user
 
 LOGIN = "login"
@@ -142,6 +143,17 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/console/api-keys/{key_id:int}/revoke"): row(
         LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
     ),
+    ("GET", "/console/webhooks"): row(**MANAGERS_ONLY),
+    ("POST", "/console/webhooks"): row(LOGIN, 400, 400, 403, 403),
+    ("GET", "/console/webhooks/{endpoint_id:int}"): row(
+        LOGIN, OK, OK, 403, 403, other=OTHER_MANAGERS_404
+    ),
+    ("POST", "/console/webhooks/deliveries/{delivery_id:int}/redeliver"): row(
+        LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
+    ),
+    ("POST", "/console/webhooks/{endpoint_id:int}/delete"): row(
+        LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
+    ),
     # The staff API takes no session: without a key, 401 whoever is signed in.
     ("GET", "/api/v1/staff/openapi.json"): public(),
     ("GET", "/api/v1/staff/feedback"): row(401, 401, 401, 401, 401),
@@ -178,12 +190,16 @@ class Objects:
     user_id: int
     request_id: int
     key_id: int
+    endpoint_id: int
+    delivery_id: int
 
     def fill(self, path: str) -> str:
         return (
             path.replace("{procedure_id}", self.procedure_id)
             .replace("{request_id:int}", str(self.request_id))
             .replace("{key_id:int}", str(self.key_id))
+            .replace("{endpoint_id:int}", str(self.endpoint_id))
+            .replace("{delivery_id:int}", str(self.delivery_id))
             .replace("{feedback_id:int}", str(self.feedback_id))
             .replace("{user_id:int}", str(self.user_id))
             .replace("{receipt}", self.receipt)
@@ -198,10 +214,36 @@ def objects_in(session: Any, ministry: Any) -> Objects:
     key, _plain = create_key(
         session, ministry_id=ministry.id, name="GRC", can_write=True, actor=victim
     )
-    session.add(request)
+    endpoint, _secret = register_endpoint(
+        session,
+        ministry_id=ministry.id,
+        url="https://outil.example.gouv.fr/hook",
+        events=["feedback.created"],
+        include_comments=False,
+        actor=victim,
+        allow_private=False,
+    )
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event="feedback.created",
+        event_key="feedback:1",
+        body="{}",
+        status="failed",
+        give_up_at=utcnow(),
+    )
+    session.add_all([request, delivery])
     session.commit()
-    assert request.id is not None and key.id is not None
-    return Objects(procedure.id, feedback.id, feedback.receipt, victim.id, request.id, key.id)
+    assert request.id and key.id and endpoint.id and delivery.id
+    return Objects(
+        procedure.id,
+        feedback.id,
+        feedback.receipt,
+        victim.id,
+        request.id,
+        key.id,
+        endpoint.id,
+        delivery.id,
+    )
 
 
 def matches(expected: Any, response: Any) -> bool:

@@ -3,6 +3,12 @@
 - `ministry_domain`, `access_request`: a civil servant who signs in through ProConnect
   without an account asks for one; the ministry that registered their email domain decides.
 - `api_key`: keys of the staff API, stored as their SHA-256.
+- `webhook_endpoint`, `webhook_delivery`, `webhook_attempt`: events queued in the database,
+  sent and retried by the console; `stats_state.last_audit_id`, the events' watermark in
+  the audit trail (row 3).
+- `feedback.channel` (`online` by default: the ingest's inserts name no channel) and
+  `feedback.recorded_by_id`: feedback received at a counter, by phone, by post or through
+  France Services, typed in by staff.
 
 Revision ID: 0006
 Revises: 0003
@@ -70,9 +76,98 @@ def upgrade() -> None:
         sa.UniqueConstraint("key_hash"),
     )
     op.create_index("ix_api_key_ministry_id", "api_key", ["ministry_id"])
+    _webhooks_up()
+    # Plain ADD COLUMN on both backends: a batch (copy) of `feedback` on SQLite would drop
+    # the full-text and counter triggers of migration 0002.
+    op.add_column(
+        "feedback", sa.Column("channel", String(length=20), nullable=False, server_default="online")
+    )
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite takes a reference in ADD COLUMN, not a constraint added afterwards.
+        op.execute("ALTER TABLE feedback ADD COLUMN recorded_by_id INTEGER REFERENCES staff_user (id)")
+    else:
+        op.add_column(
+            "feedback",
+            sa.Column("recorded_by_id", sa.Integer(), sa.ForeignKey("staff_user.id"), nullable=True),
+        )
+
+
+def _webhooks_up() -> None:
+    big = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    op.create_table(
+        "webhook_endpoint",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ministry_id", sa.Integer(), nullable=False),
+        sa.Column("url", String(length=2000), nullable=False),
+        sa.Column("secret", String(length=80), nullable=False),
+        sa.Column("events", String(length=200), nullable=False),
+        sa.Column("include_comments", sa.Boolean(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["ministry_id"], ["ministry.id"]),
+        sa.ForeignKeyConstraint(["created_by_id"], ["staff_user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_webhook_endpoint_ministry_id", "webhook_endpoint", ["ministry_id"])
+    op.create_table(
+        "webhook_delivery",
+        sa.Column("id", big, nullable=False),
+        sa.Column("endpoint_id", sa.Integer(), nullable=False),
+        sa.Column("event", String(length=40), nullable=False),
+        sa.Column("event_key", String(length=80), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTC(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", UTC(timezone=True), nullable=False),
+        sa.Column("give_up_at", UTC(timezone=True), nullable=False),
+        sa.Column("locked_until", UTC(timezone=True), nullable=True),
+        sa.Column("delivered_at", UTC(timezone=True), nullable=True),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_duration_ms", sa.Integer(), nullable=True),
+        sa.Column("last_error", String(length=300), nullable=False),
+        sa.ForeignKeyConstraint(["endpoint_id"], ["webhook_endpoint.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("endpoint_id", "event_key"),
+    )
+    op.create_index("ix_webhook_delivery_endpoint_id", "webhook_delivery", ["endpoint_id"])
+    op.create_index("ix_webhook_delivery_due", "webhook_delivery", ["status", "next_attempt_at"])
+    op.create_table(
+        "webhook_attempt",
+        sa.Column("id", big, nullable=False),
+        sa.Column("delivery_id", big, nullable=False),
+        sa.Column("at", UTC(timezone=True), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("error", String(length=300), nullable=False),
+        sa.ForeignKeyConstraint(["delivery_id"], ["webhook_delivery.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_webhook_attempt_delivery_id", "webhook_attempt", ["delivery_id"])
+    with op.batch_alter_table("stats_state") as batch:
+        batch.add_column(
+            sa.Column("last_audit_id", sa.BigInteger(), nullable=False, server_default="0")
+        )
+
+
+def _webhooks_down() -> None:
+    with op.batch_alter_table("stats_state") as batch:
+        batch.drop_column("last_audit_id")
+    op.drop_index("ix_webhook_attempt_delivery_id", table_name="webhook_attempt")
+    op.drop_table("webhook_attempt")
+    op.drop_index("ix_webhook_delivery_due", table_name="webhook_delivery")
+    op.drop_index("ix_webhook_delivery_endpoint_id", table_name="webhook_delivery")
+    op.drop_table("webhook_delivery")
+    op.drop_index("ix_webhook_endpoint_ministry_id", table_name="webhook_endpoint")
+    op.drop_table("webhook_endpoint")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("feedback") as batch:
+        batch.drop_column("recorded_by_id")
+        batch.drop_column("channel")
+    _webhooks_down()
     op.drop_index("ix_api_key_ministry_id", table_name="api_key")
     op.drop_table("api_key")
     op.drop_index("ix_access_request_ministry_id", table_name="access_request")
