@@ -45,6 +45,7 @@ from console import (
     open_data,
     procedures,
     public,
+    recording_pages,
     staff_api,
     suivi,
     users,
@@ -68,6 +69,7 @@ ROUTE_MODULES: list[Any] = [
     oidc,  # /console/oidc/login, /console/oidc/callback (ProConnect)
     inbox,  # /console/, /console/bulk
     feedback,  # /console/feedback/{id} and its actions
+    recording_pages,  # /console/feedback/new, /console/feedback/import (other channels)
     exports,  # /console/export.csv
     users,
     access_pages,  # /console/users/access, /console/users/domains

@@ -7,7 +7,10 @@ Routes (described in `console.staff_openapi`, served at `/api/v1/staff/openapi.j
 - `GET /api/v1/staff/feedback/{id}`: one submission, its tags, notes, answer and history;
 - `POST /api/v1/staff/feedback/{id}/status` `{"status": …}`, as the workflow allows;
 - `POST /api/v1/staff/feedback/{id}/notes` `{"body": …}`, an internal note;
-- `PUT /api/v1/staff/feedback/{id}/answer` `{"body": …}`, publish or replace the answer.
+- `PUT /api/v1/staff/feedback/{id}/answer` `{"body": …}`, publish or replace the answer;
+- `POST /api/v1/staff/feedback` records feedback received elsewhere (counter, phone, post,
+  France Services) with `retour.recording`: 201, or 200 with the first one when its
+  `client_id` was already used.
 
 A key sees its ministry only (`console.scope`: another ministry's id answers 404, as in the
 console) and acts through `retour.triage` as the console does, so the rules, the masking and
@@ -32,7 +35,8 @@ from console.staff_api_auth import ApiError, api_endpoint, json_body, require_wr
 from console.staff_openapi import openapi_json
 from retour import triage
 from retour.api_keys import KeyActor
-from retour.models import ApiKey, Feedback, FeedbackNote, StaffUser
+from retour.models import ApiKey, Feedback, FeedbackNote, Procedure, StaffUser
+from retour.recording import RecordedEntry, RecordingError, record_feedback
 
 BASE: Final = "/api/v1/staff"
 MAX_ID: Final = 2**63 - 1
@@ -205,10 +209,75 @@ async def publish_answer(request: Request, key: ApiKey) -> Response:
     return await _change(request, key, change)
 
 
+def _entry(data: dict[str, Any]) -> RecordedEntry:
+    def optional(name: str, limit: int) -> str | None:
+        return text_field(data, name, limit) if data.get(name) is not None else None
+
+    satisfaction = data.get("satisfaction")
+    if isinstance(satisfaction, bool) or not isinstance(satisfaction, int):
+        raise ApiError(422, "invalid", "satisfaction is 1, 2 or 3.", "satisfaction")
+    raw_time = text_field(data, "received_at", 40)
+    try:
+        received_at = dt.datetime.fromisoformat(raw_time.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ApiError(422, "invalid", "received_at is an ISO 8601 time.", "received_at") from exc
+    if received_at.tzinfo is None:
+        raise ApiError(422, "invalid", "received_at needs a time zone.", "received_at")
+    return RecordedEntry(
+        procedure_id=text_field(data, "procedure_id", 64),
+        channel=text_field(data, "channel", 20),
+        satisfaction=satisfaction,
+        received_at=received_at,
+        kind=optional("kind", 20),
+        comment=optional("comment", 20_000) or "",
+        contact_email=optional("contact_email", 300),
+        client_id=optional("client_id", 45),
+    )
+
+
+@api_endpoint
+async def record(request: Request, key: ApiKey) -> Response:
+    require_write(key)
+    entry = _entry(await json_body(request))
+    actor = KeyActor.of(key)
+
+    def store(session: Session) -> tuple[dict[str, Any], bool]:
+        procedure = session.get(Procedure, entry.procedure_id)
+        if procedure is None or procedure.ministry_id != key.ministry_id:
+            raise RecordingError("unknown_procedure", "procedure_id")
+        feedback, created = record_feedback(
+            session, entry=entry, recorded_by=actor.id, actor_label=actor.audit_label
+        )
+        session.flush()
+        return feedback_json(feedback), created
+
+    try:
+        body, created = await run_db(request, store)
+    except RecordingError as exc:
+        status = 404 if exc.code == "unknown_procedure" else 422
+        message = RECORDING_MESSAGES.get(exc.code, exc.code)
+        raise ApiError(status, exc.code, message, exc.field) from exc
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+RECORDING_MESSAGES: Final = {
+    "unknown_procedure": "No such active procedure in this key's ministry.",
+    "bad_channel": "channel is counter, phone, post or france_services.",
+    "bad_satisfaction": "satisfaction is 1, 2 or 3.",
+    "bad_kind": "kind is one of the kinds of the ingest API.",
+    "future_date": "received_at is in the future.",
+    "comment_too_long": "comment is at most 2000 characters once cleaned.",
+    "bad_email": "contact_email is not an email address.",
+    "bad_client_id": "client_id is a UUID.",
+    "client_id_taken": "This client_id was used for another procedure.",
+}
+
+
 item = BASE + "/feedback/{feedback_id:int}"
 routes = [
     Route(BASE + "/openapi.json", openapi_json, name="staff_openapi"),
     Route(BASE + "/feedback", list_feedback, name="staff_feedback_list"),
+    Route(BASE + "/feedback", record, methods=["POST"], name="staff_feedback_record"),
     Route(item, read_feedback, name="staff_feedback"),
     Route(item + "/status", change_status, methods=["POST"], name="staff_feedback_status"),
     Route(item + "/notes", add_note, methods=["POST"], name="staff_feedback_note"),

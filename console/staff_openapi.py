@@ -7,7 +7,7 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from retour.models import KINDS, SATISFACTION_LEVELS, STATUSES
+from retour.models import KINDS, RECORDED_CHANNELS, SATISFACTION_LEVELS, STATUSES
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -156,6 +156,20 @@ SCHEMAS: Final[dict[str, Any]] = {
             "published_at": {"type": "string", "format": "date-time"},
         },
     },
+    "RecordedFeedback": {
+        "type": "object",
+        "required": ["procedure_id", "channel", "satisfaction", "received_at"],
+        "properties": {
+            "procedure_id": {"type": "string", "maxLength": 64},
+            "channel": {"type": "string", "enum": list(RECORDED_CHANNELS)},
+            "satisfaction": {"type": "integer", "enum": list(SATISFACTION_LEVELS)},
+            "received_at": {"type": "string", "format": "date-time"},
+            "kind": {"type": ["string", "null"], "enum": [*KINDS, None]},
+            "comment": {"type": ["string", "null"], "maxLength": 2000},
+            "contact_email": {"type": ["string", "null"], "format": "email", "maxLength": 254},
+            "client_id": {"type": ["string", "null"], "format": "uuid"},
+        },
+    },
     "StatusChange": {
         "type": "object",
         "required": ["status"],
@@ -199,7 +213,17 @@ SPEC: Final[dict[str, Any]] = {
                 "summary": "The key's ministry's inbox, newest first, one page.",
                 "parameters": FILTERS,
                 "responses": {"200": _ok("A page.", "Page"), **READ_ERRORS},
-            }
+            },
+            "post": {
+                "operationId": "recordFeedback",
+                "summary": "Feedback received at a counter, by phone, by post or France Services.",
+                "requestBody": _body("RecordedFeedback"),
+                "responses": {
+                    "201": _ok("Stored.", "Feedback"),
+                    "200": _ok("Already stored under this client_id.", "Feedback"),
+                    **WRITE_ERRORS,
+                },
+            },
         },
         "/api/v1/staff/feedback/{feedback_id}": {
             "get": {

@@ -378,6 +378,13 @@ class ProcedureDay(SQLModel, table=True):
     answers: int = 0
     # Received submissions whose comment had personal data masked (issue 6).
     pii: int = 0
+    # Public submissions (as `count`) by channel (CHANNELS), for the figures split by channel.
+    channel_online: int = 0
+    channel_assisted: int = 0
+    channel_counter: int = 0
+    channel_phone: int = 0
+    channel_post: int = 0
+    channel_france_services: int = 0
 
 
 class ProcedureDayAck(SQLModel, table=True):

@@ -143,6 +143,11 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/console/api-keys/{key_id:int}/revoke"): row(
         LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
     ),
+    # Feedback from other channels: anyone who triages; an empty form is refused (400).
+    ("GET", "/console/feedback/new"): row(viewer=403),
+    ("POST", "/console/feedback/new"): row(LOGIN, 400, 400, 400, 403),
+    ("GET", "/console/feedback/import"): row(viewer=403),
+    ("POST", "/console/feedback/import"): row(LOGIN, 400, 400, 400, 403),
     ("GET", "/console/webhooks"): row(**MANAGERS_ONLY),
     ("POST", "/console/webhooks"): row(LOGIN, 400, 400, 403, 403),
     ("GET", "/console/webhooks/{endpoint_id:int}"): row(
@@ -157,6 +162,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     # The staff API takes no session: without a key, 401 whoever is signed in.
     ("GET", "/api/v1/staff/openapi.json"): public(),
     ("GET", "/api/v1/staff/feedback"): row(401, 401, 401, 401, 401),
+    ("POST", "/api/v1/staff/feedback"): row(401, 401, 401, 401, 401),
     ("GET", "/api/v1/staff/feedback/{feedback_id:int}"): row(401, 401, 401, 401, 401),
     ("POST", "/api/v1/staff/feedback/{feedback_id:int}/status"): row(401, 401, 401, 401, 401),
     ("POST", "/api/v1/staff/feedback/{feedback_id:int}/notes"): row(401, 401, 401, 401, 401),

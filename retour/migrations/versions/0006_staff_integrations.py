@@ -8,7 +8,8 @@
   the audit trail (row 3).
 - `feedback.channel` (`online` by default: the ingest's inserts name no channel) and
   `feedback.recorded_by_id`: feedback received at a counter, by phone, by post or through
-  France Services, typed in by staff.
+  France Services, typed in by staff; `procedure_day.channel_*`, the public figures by
+  channel (the days summed so far were all online).
 
 Revision ID: 0006
 Revises: 0003
@@ -77,6 +78,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_api_key_ministry_id", "api_key", ["ministry_id"])
     _webhooks_up()
+    _channels_up()
     # Plain ADD COLUMN on both backends: a batch (copy) of `feedback` on SQLite would drop
     # the full-text and counter triggers of migration 0002.
     op.add_column(
@@ -90,6 +92,24 @@ def upgrade() -> None:
             "feedback",
             sa.Column("recorded_by_id", sa.Integer(), sa.ForeignKey("staff_user.id"), nullable=True),
         )
+
+
+CHANNELS = ("online", "assisted", "counter", "phone", "post", "france_services")
+
+
+def _channels_up() -> None:
+    with op.batch_alter_table("procedure_day") as batch:
+        for channel in CHANNELS:
+            batch.add_column(
+                sa.Column(f"channel_{channel}", sa.Integer(), nullable=False, server_default="0")
+            )
+    op.execute("UPDATE procedure_day SET channel_online = count")
+
+
+def _channels_down() -> None:
+    with op.batch_alter_table("procedure_day") as batch:
+        for channel in CHANNELS:
+            batch.drop_column(f"channel_{channel}")
 
 
 def _webhooks_up() -> None:
@@ -164,6 +184,7 @@ def _webhooks_down() -> None:
 
 
 def downgrade() -> None:
+    _channels_down()
     with op.batch_alter_table("feedback") as batch:
         batch.drop_column("recorded_by_id")
         batch.drop_column("channel")
