@@ -122,3 +122,16 @@ def test_another_ministry_sees_nothing_and_agents_cannot_manage(
     client_for("ministry_admin").submit(f"/console/webhooks/{endpoint.id}/delete")
     session.refresh(endpoint)
     assert not endpoint.active
+
+
+def test_registering_the_first_endpoint_starts_the_events_watermark(
+    client_for: Any, session: Session
+) -> None:
+    from retour.models import StatsState
+
+    client_for("ministry_admin").submit(
+        "/console/webhooks",
+        {"url": "https://outil.example.gouv.fr/h", "events": "feedback.created"},
+    )
+    state = session.get(StatsState, 3)
+    assert state is not None and state.refreshed_at is not None
