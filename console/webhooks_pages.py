@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from console.auth import require_user
-from console.database import engine_of, run_db, settings_of
+from console.database import run_db, settings_of
 from console.scope import (
     CurrentUser,
     can_manage_users,
@@ -31,8 +31,6 @@ from console.templating import render, translate_for
 from retour import webhooks
 from retour.collation import french_key
 from retour.models import WEBHOOK_EVENTS, Ministry, WebhookDelivery, WebhookEndpoint
-from retour.threads import run_to_completion
-from retour.webhook_events import enqueue
 from retour.webhook_sender import redeliver
 
 PAGE: Final = "/console/webhooks"
@@ -123,9 +121,6 @@ async def create(request: Request) -> Response:
         endpoint, secret = await run_db(request, apply)
     except webhooks.WebhookError as exc:
         return await _render_list(request, user, error=exc.code, status_code=400)
-    # The first endpoint starts the events' watermark now, not at the background task's next
-    # pass: what happens in between is sent too.
-    await run_to_completion(enqueue, engine_of(request), public_url=settings.public_url)
     created = {"endpoint": endpoint, "secret": secret}
     return await _render_list(request, user, created=created, status_code=201)
 

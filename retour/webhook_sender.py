@@ -89,9 +89,17 @@ def claim(engine: Engine, now: dt.datetime) -> list[Claimed]:
         .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
         .limit(BATCH)
     )
+    with engine.connect() as connection:
+        rows = connection.execute(due).all()
+    if not rows:
+        return []  # nothing due: no write at all
     claimed = []
-    with engine.begin() as connection:
-        for row in connection.execute(due).all():
+    with engine.connect() as connection:
+        # The write lock first (SQLite): a read-then-write transaction could otherwise find
+        # its snapshot stale and fail, and the conditional update below is the claim anyway.
+        connection.execution_options(sqlite_begin="IMMEDIATE")
+        connection.begin()
+        for row in rows:
             taken = connection.execute(
                 update(deliveries)
                 .where(deliveries.c.id == row.id, deliveries.c.status == "pending")
@@ -110,6 +118,7 @@ def claim(engine: Engine, now: dt.datetime) -> list[Claimed]:
                         _utc(row.give_up_at),
                     )
                 )
+        connection.commit()
     return claimed
 
 

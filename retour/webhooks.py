@@ -27,9 +27,17 @@ from collections.abc import Iterable
 from typing import Final, Protocol
 from urllib.parse import urlsplit
 
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select
 
-from retour.models import WEBHOOK_EVENTS, AuditEvent, WebhookEndpoint
+from retour.models import (
+    WEBHOOK_EVENTS,
+    AuditEvent,
+    Feedback,
+    StatsState,
+    WebhookEndpoint,
+    utcnow,
+)
 
 SIGNATURE_HEADER: Final = "Retour-Signature"
 TOLERANCE: Final = 300
@@ -137,7 +145,31 @@ def register_endpoint(
     session.add(endpoint)
     session.flush()
     _audit(session, actor, endpoint, "create")
+    _start_watermark(session)
     return endpoint, secret
+
+
+def _start_watermark(session: Session) -> None:
+    """The events' watermark starts with the first endpoint, in its transaction, so that the
+    background task never has to write one (a write every pass would contend on SQLite)."""
+    from retour.webhook_events import WEBHOOK_ROW
+
+    if session.get(StatsState, WEBHOOK_ROW) is not None:
+        return
+    top_feedback = session.exec(select(func.max(Feedback.id))).one()
+    top_audit = session.exec(select(func.max(AuditEvent.id))).one()
+    try:
+        with session.begin_nested():
+            session.add(
+                StatsState(
+                    id=WEBHOOK_ROW,
+                    last_feedback_id=top_feedback or 0,
+                    last_audit_id=top_audit or 0,
+                    refreshed_at=utcnow(),
+                )
+            )
+    except IntegrityError:
+        pass  # another process started it at the same moment: either is right
 
 
 def remove_endpoint(session: Session, *, endpoint: WebhookEndpoint, actor: Actor) -> None:
