@@ -14,7 +14,8 @@ few minutes after start-up so that a restart loop does not turn into a purge loo
 
 Webhooks, every `WEBHOOK_EVERY` seconds once an endpoint is registered: new events are
 queued (`retour.webhook_events.enqueue`) and due deliveries sent
-(`retour.webhook_sender.send_due`); both are safe with several processes.
+(`retour.webhook_sender.send_due`); both are safe with several processes. Finished
+deliveries are forgotten after 30 days (`purge_old`, about once an hour).
 """
 
 from __future__ import annotations
@@ -33,13 +34,14 @@ from retour.settings import Settings
 from retour.stats import refresh
 from retour.threads import run_to_completion
 from retour.webhook_events import enqueue, has_endpoints
-from retour.webhook_sender import new_http_client, send_due
+from retour.webhook_sender import new_http_client, purge_old, send_due
 
 log = logging.getLogger("retour.console")
 
 ALERT_EVERY: Final = 60.0
 PURGE_FIRST_DELAY: Final = 300.0
 WEBHOOK_EVERY: Final = 5.0
+WEBHOOK_PURGE_EVERY: Final = 720  # passes: about an hour
 
 
 async def _loop(engine: Engine, settings: Settings, every: float) -> None:
@@ -55,13 +57,17 @@ async def _loop(engine: Engine, settings: Settings, every: float) -> None:
 
 
 async def _webhooks(engine: Engine, settings: Settings, every: float) -> None:
+    passes = 0
     async with new_http_client() as http:
         while True:
             await asyncio.sleep(every)
+            passes += 1
             try:
                 if await run_to_completion(has_endpoints, engine):
                     await run_to_completion(enqueue, engine, public_url=settings.public_url)
                     await send_due(engine, settings, http=http)
+                    if passes % WEBHOOK_PURGE_EVERY == 0:
+                        await run_to_completion(purge_old, engine)
             except Exception:  # a database outage must not end the loop; deliveries wait
                 log.exception("webhook events or deliveries failed")
 

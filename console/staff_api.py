@@ -53,7 +53,7 @@ def feedback_json(feedback: Feedback) -> dict[str, Any]:
         "id": feedback.id,
         "procedure_id": feedback.procedure_id,
         "received_at": _time(feedback.received_at),
-        "channel": getattr(feedback, "channel", "online"),
+        "channel": feedback.channel,
         "satisfaction": feedback.satisfaction,
         "kind": feedback.kind,
         "comment": feedback.comment,

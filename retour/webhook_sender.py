@@ -12,7 +12,8 @@ redirects followed, and records an attempt (status code, response time, error). 
 answer delivers it; anything else, or no answer in `TIMEOUT`, schedules the next try after
 `backoff(attempts)` — 30 s, 2 min, 8 min, 32 min, 2 h 8, then every 4 h — until
 `give_up_at` (a day after the event), when it is `failed`. A redelivery from the console
-puts it back in the queue for another day.
+puts it back in the queue for another day. `purge_old` forgets finished deliveries after
+30 days.
 """
 
 from __future__ import annotations
@@ -200,6 +201,28 @@ async def send_due(
             log.info("webhook delivery %d to %s: %s", delivery.id, delivery.url, outcome.error)
         results.append((delivery.id, status))
     return results
+
+
+KEEP_FOR: Final = dt.timedelta(days=30)
+
+
+def purge_old(engine: Engine, *, now: dt.datetime | None = None) -> int:
+    """Forget deliveries done (delivered or abandoned) more than `KEEP_FOR` ago, with their
+    tries: their bodies may hold citizens' comments, which the log needs only for a while."""
+    cutoff = (now or utcnow()) - KEEP_FOR
+    old = select(deliveries.c.id).where(
+        deliveries.c.status != "pending", deliveries.c.created_at < cutoff
+    )
+    with engine.connect() as connection:
+        ids = [row.id for row in connection.execute(old.limit(10_000))]
+    if not ids:
+        return 0
+    with engine.begin() as connection:
+        connection.execute(attempts_table.delete().where(attempts_table.c.delivery_id.in_(ids)))
+        connection.execute(
+            deliveries.delete().where(deliveries.c.id.in_(ids), deliveries.c.status != "pending")
+        )
+    return len(ids)
 
 
 def new_http_client() -> httpx.AsyncClient:

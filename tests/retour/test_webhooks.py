@@ -385,3 +385,23 @@ def test_the_console_background_task_queues_and_sends_by_itself(
     asyncio.run(run())
     headers, body = receiver.received[0]
     assert verify(secret, body, headers["retour-signature"])
+
+
+def test_finished_deliveries_are_forgotten_after_30_days(
+    engine: Engine, session: Session, world: World, receiver: Receiver, hook_settings: Settings
+) -> None:
+    from retour.webhook_sender import purge_old
+
+    endpoint_for(session, world, receiver.url)
+    now = start_watching(engine, session)
+    for _ in range(2):
+        make_feedback(session, procedure=world.procedure, received_at=now, updated_at=now)
+    t = now + dt.timedelta(seconds=20)
+    enqueue(engine, public_url="https://r.fr", now=t)
+    receiver.answers = [200, 500]
+    send(engine, hook_settings, t)  # one delivered, one pending
+    assert purge_old(engine, now=t + dt.timedelta(days=29)) == 0
+    assert purge_old(engine, now=t + dt.timedelta(days=31)) == 1
+    session.rollback()
+    assert [d.status for d in session.exec(select(WebhookDelivery)).all()] == ["pending"]
+    assert len(session.exec(select(WebhookAttempt)).all()) == 1
