@@ -5,7 +5,10 @@ Composition in one place. To add a module's endpoints, give it a module-level
 `/console` are staff pages: start each endpoint with `console.auth.require_user(request)`.
 
 Lifespan state (reach it as `request.state.<key>`): `console_engine` (SQLAlchemy engine,
-prefer `console.database.run_db`), `settings`, `console_login_throttle`.
+prefer `console.database.run_db`), `settings`, `console_login_throttle`, `console_oidc`
+(the ProConnect client, `console.oidc_client.OIDCClient`, or None when not configured),
+`console_api_limiter` (the staff API's rate limit). The staff API (`/api/v1/staff/`,
+`console.staff_api`) is outside `/console`: no session, no CSRF, a bearer key instead.
 
 Middleware, outermost first: security headers (all responses) → signed sessions (only
 `/console…`) → CSRF (state-changing `/console…` requests). Static files are served at
@@ -29,22 +32,30 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from console import (
+    access_pages,
     alerts_pages,
+    api_keys_pages,
     auth,
     coverage,
     exports,
     feedback,
     inbox,
     legal,
+    oidc,
     open_data,
     procedures,
     public,
+    recording_pages,
+    staff_api,
     suivi,
     users,
+    webhooks_pages,
 )
 from console.background import public_tasks
 from console.errors import handlers
+from console.oidc_client import OIDCClient
 from console.security import CSRFMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from console.staff_api_auth import StaffApiLimiter
 from console.throttle import LoginThrottle
 from retour.db import make_engine
 from retour.settings import Settings
@@ -55,10 +66,16 @@ FAVICON = STATIC_DIR / "dsfr" / "favicon" / "favicon.ico"
 # One line per module that contributes endpoints (each has a module-level `routes` list).
 ROUTE_MODULES: list[Any] = [
     auth,
+    oidc,  # /console/oidc/login, /console/oidc/callback (ProConnect)
     inbox,  # /console/, /console/bulk
     feedback,  # /console/feedback/{id} and its actions
+    recording_pages,  # /console/feedback/new, /console/feedback/import (other channels)
     exports,  # /console/export.csv
     users,
+    access_pages,  # /console/users/access, /console/users/domains
+    api_keys_pages,  # /console/api-keys
+    webhooks_pages,  # /console/webhooks
+    staff_api,  # /api/v1/staff/… (Bearer API keys)
     procedures,
     public,  # /, /procedures/{id}
     open_data,
@@ -86,6 +103,7 @@ def lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def _lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = make_engine(settings)
+        oidc_client = OIDCClient(settings) if settings.oidc_enabled else None
         try:
             # Summary refresh and email alerts, every minute when SMTP is configured.
             async with public_tasks(engine, settings):
@@ -93,8 +111,12 @@ def lifespan(settings: Settings) -> Any:
                     "console_engine": engine,
                     "settings": settings,
                     "console_login_throttle": LoginThrottle.from_settings(settings),
+                    "console_oidc": oidc_client,
+                    "console_api_limiter": StaffApiLimiter(settings),
                 }
         finally:
+            if oidc_client is not None:
+                await oidc_client.aclose()
             engine.dispose()
 
     return _lifespan

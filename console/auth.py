@@ -12,7 +12,10 @@ function (no await): the session middleware has already loaded the user.
 
 Routes: `GET/POST /console/login` (name "login"), `POST /console/logout` (name "logout").
 Signing out, like deactivation, bumps the account's `session_version`, which ends every
-session of that account on every device.
+session of that account on every device; a session opened through ProConnect
+(`console.oidc`) is also ended at the provider (RP-initiated logout: the browser goes to its
+`end_session_endpoint` and comes back to the sign-in page). `RETOUR_PASSWORD_LOGIN=false`
+hides the password form and refuses its POST (403): ProConnect only.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from starlette.routing import Route
 
 from console.database import run_db, settings_of
 from console.errors import LoginRequired
+from console.oidc_client import OIDCClient
 from console.scope import CurrentUser
 from console.security import client_address, current_user, mark_session_changed, session_of
 from console.templating import render, translate_for
@@ -41,6 +45,8 @@ HOME = "/console/"
 LOGIN_PATH = "/console/login"
 MAX_EMAIL = 254
 MAX_PASSWORD = 1024  # argon2 hashes anything, but nobody types a longer password
+# The ID token of a session opened through ProConnect, the hint its sign-out needs.
+SESSION_ID_TOKEN = "idt"
 
 
 def require_user(request: Request, roles: Iterable[str] | None = None) -> CurrentUser:
@@ -105,19 +111,37 @@ def sign_out(request: Request) -> None:
     mark_session_changed(request)
 
 
+def login_context(
+    request: Request, *, next_path: str | None = None, email: str = "", error: str | None = None
+) -> dict[str, Any]:
+    """What the sign-in page needs: which ways of signing in are offered, and a message."""
+    settings = settings_of(request)
+    return {
+        "next": next_path or safe_next(request.query_params.get("next")),
+        "email": email,
+        "error": error,
+        "oidc": settings.oidc_enabled,
+        "password_login": settings.password_login,
+        "signed_out": request.query_params.get("state") is not None,
+    }
+
+
 async def login(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     if request.method == "GET":
         if current_user(request) is not None:
             return RedirectResponse(next_path, status_code=303)
-        return render(request, "login.html", {"next": next_path, "email": "", "error": None})
+        return render(request, "login.html", login_context(request, next_path=next_path))
 
+    _ = translate_for(request)
+    if not settings_of(request).password_login:
+        error = _("La connexion par mot de passe est désactivée : utilisez ProConnect.")
+        return render(request, "login.html", login_context(request, error=error), 403)
     form = await request.form()
     email = str(form.get("email") or "").strip().lower()[:MAX_EMAIL]
     password = str(form.get("password") or "")[:MAX_PASSWORD]
     next_path = safe_next(str(form.get("next") or next_path))
-    _ = translate_for(request)
-    context: dict[str, Any] = {"next": next_path, "email": email}
+    context = login_context(request, next_path=next_path, email=email)
 
     throttle: LoginThrottle = request.state.console_login_throttle
     address = client_address(request, settings_of(request))
@@ -144,10 +168,20 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     user = current_user(request)
+    id_token = session_of(request).get(SESSION_ID_TOKEN)
     if user is not None:
         await run_db(request, _end_sessions, user.id)
     sign_out(request)
-    return RedirectResponse(LOGIN_PATH, status_code=303)
+    target = await _provider_logout(request, id_token) if user is not None else None
+    return RedirectResponse(target or LOGIN_PATH, status_code=303)
+
+
+async def _provider_logout(request: Request, id_token: Any) -> str | None:
+    """The provider's sign-out address when this session was opened through ProConnect."""
+    client: OIDCClient | None = request.state.console_oidc
+    if client is None or not isinstance(id_token, str) or not id_token:
+        return None
+    return await client.logout_url(id_token, settings_of(request).public_url + LOGIN_PATH)
 
 
 routes = [

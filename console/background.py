@@ -11,6 +11,11 @@ background.
 
 Contact emails past their retention are erased every hour (`retour.retention`), starting a
 few minutes after start-up so that a restart loop does not turn into a purge loop.
+
+Webhooks, every `WEBHOOK_EVERY` seconds once an endpoint is registered: new events are
+queued (`retour.webhook_events.enqueue`) and due deliveries sent
+(`retour.webhook_sender.send_due`); both are safe with several processes. Finished
+deliveries are forgotten after 30 days (`purge_old`, about once an hour).
 """
 
 from __future__ import annotations
@@ -28,11 +33,15 @@ from retour.retention import run_purge_periodically
 from retour.settings import Settings
 from retour.stats import refresh
 from retour.threads import run_to_completion
+from retour.webhook_events import enqueue, has_endpoints
+from retour.webhook_sender import new_http_client, purge_old, send_due
 
 log = logging.getLogger("retour.console")
 
 ALERT_EVERY: Final = 60.0
 PURGE_FIRST_DELAY: Final = 300.0
+WEBHOOK_EVERY: Final = 5.0
+WEBHOOK_PURGE_EVERY: Final = 720  # passes: about an hour
 
 
 async def _loop(engine: Engine, settings: Settings, every: float) -> None:
@@ -47,6 +56,22 @@ async def _loop(engine: Engine, settings: Settings, every: float) -> None:
             log.exception("periodic refresh or alerts failed")
 
 
+async def _webhooks(engine: Engine, settings: Settings, every: float) -> None:
+    passes = 0
+    async with new_http_client() as http:
+        while True:
+            await asyncio.sleep(every)
+            passes += 1
+            try:
+                if await run_to_completion(has_endpoints, engine):
+                    await run_to_completion(enqueue, engine, public_url=settings.public_url)
+                    await send_due(engine, settings, http=http)
+                    if passes % WEBHOOK_PURGE_EVERY == 0:
+                        await run_to_completion(purge_old, engine)
+            except Exception:  # a database outage must not end the loop; deliveries wait
+                log.exception("webhook events or deliveries failed")
+
+
 async def _purge_later(engine: Engine, settings: Settings) -> None:
     await asyncio.sleep(PURGE_FIRST_DELAY)
     await run_purge_periodically(engine, settings)
@@ -54,9 +79,16 @@ async def _purge_later(engine: Engine, settings: Settings) -> None:
 
 @contextlib.asynccontextmanager
 async def public_tasks(
-    engine: Engine, settings: Settings, *, every: float = ALERT_EVERY
+    engine: Engine,
+    settings: Settings,
+    *,
+    every: float = ALERT_EVERY,
+    webhook_every: float = WEBHOOK_EVERY,
 ) -> AsyncIterator[None]:
-    tasks = [asyncio.create_task(_purge_later(engine, settings))]
+    tasks = [
+        asyncio.create_task(_purge_later(engine, settings)),
+        asyncio.create_task(_webhooks(engine, settings, webhook_every)),
+    ]
     if settings.smtp_host:
         tasks.append(asyncio.create_task(_loop(engine, settings, every)))
     try:

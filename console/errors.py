@@ -50,7 +50,7 @@ class LoginRequired(Exception):
 
 
 def wants_json(request: Request) -> bool:
-    if request.url.path.endswith(".json"):
+    if request.url.path.endswith(".json") or request.url.path.startswith("/api/"):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

@@ -44,6 +44,7 @@ DONE: Final = {
     "etiquette-retiree": "L'étiquette est retirée.",
     "reponse": "La réponse est publiée.",
     "courriel": "La réponse est envoyée par courriel.",
+    "enregistre": "Le retour est enregistré.",
 }
 ERRORS: Final = {
     "transition_refused": "Ce changement de statut n'est pas permis.",
@@ -101,6 +102,7 @@ class FeedbackView:
     history: list[triage.HistoryEntry]
     colleagues: list[tuple[int, str]]
     assignee_email: str | None
+    recorded_by: str | None = None
 
 
 def load_view(session: Session, *, user: CurrentUser, ident: int) -> FeedbackView:
@@ -134,6 +136,7 @@ def load_view(session: Session, *, user: CurrentUser, ident: int) -> FeedbackVie
         history=triage.history(session, feedback_id=ident),
         colleagues=colleagues,
         assignee_email=email_of(feedback.assignee_id),
+        recorded_by=email_of(feedback.recorded_by_id),
     )
 
 

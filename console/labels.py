@@ -51,6 +51,15 @@ KIND_LABELS: Final = {
     "other": "Autre",
 }
 RATING_LABELS: Final = {1: "Mal", 2: "Moyennement", 3: "Bien"}
+# How feedback reached the administration (retour.models.CHANNELS).
+CHANNEL_LABELS: Final = {
+    "online": "En ligne",
+    "assisted": "En ligne, avec un conseiller",
+    "counter": "Au guichet",
+    "phone": "Par téléphone",
+    "post": "Par courrier",
+    "france_services": "Par un conseiller France Services",
+}
 # The redaction rules' categories (docs/privacy.md).
 PII_LABELS: Final = {
     "email": "Adresse électronique",
@@ -74,6 +83,7 @@ HISTORY_LABELS: Final = {
     "answer_edit": "Réponse publique modifiée",
     "answer_email": "Réponse envoyée par courriel",
     "contact_email_purged": "Adresse électronique de l'usager effacée",
+    "record": "Retour enregistré par un agent",
 }
 
 LABELS: Final[dict[str, object]] = {
@@ -82,6 +92,7 @@ LABELS: Final[dict[str, object]] = {
     "status_badges": STATUS_BADGES,
     "kind_labels": KIND_LABELS,
     "rating_labels": RATING_LABELS,
+    "channel_labels": CHANNEL_LABELS,
     "pii_labels": PII_LABELS,
     "history_labels": HISTORY_LABELS,
     "fmt": format_datetime,

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from console.charts import WeekPoint, describe_volume, volume_svg
 from console.database import run_db, settings_of
 from console.formatting import Formats
+from console.labels import CHANNEL_LABELS
 from console.params import parse_page
 from console.templating import locale_of, render, translate_for
 from retour.collation import french_key
@@ -246,6 +247,7 @@ async def procedure_page(request: Request) -> Response:
             "has_next": figure.answers > page * ANSWERS_PAGE_SIZE,
             "kind_labels": KIND_LABELS,
             "status_labels": STATUS_LABELS,
+            "channel_labels": CHANNEL_LABELS,
         },
     )
 

@@ -11,6 +11,10 @@ the form again, cacheable by the browser alone (`private, no-cache`): Back from 
 then shows it again instead of asking to resubmit the form. A comment in which personal data
 is found is shown again once, with the notice, before it is sent: the citizen learns what
 would be masked while they can still change it, as the widget tells them while they type.
+
+`/r/{id}?accompagne=1` is the same form filled in with an adviser (France Services, a
+counter): its submissions are stored with the channel `assisted` through
+`retour.recording` (same masking and client_id rule), so the figures count them apart.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -32,10 +37,21 @@ from ingest.errors import ApiError, FieldError, RateLimited, TokenRefusedError, 
 from ingest.limits import check_submission_limits
 from ingest.procedures import KnownProcedure
 from ingest.state import IngestState, ingest_state
-from ingest.submissions import EMAIL_RE, accept, find_procedure, page_location, parse_submission
+from ingest.submissions import (
+    EMAIL_RE,
+    Accepted,
+    Submission,
+    accept,
+    check_token,
+    find_procedure,
+    page_location,
+    parse_submission,
+)
+from retour.db import session_scope
 from retour.i18n import Translate, negotiate, translator
-from retour.models import COMMENT_MAX_LENGTH, KINDS, PROCEDURE_ID_RE
+from retour.models import COMMENT_MAX_LENGTH, KINDS, PROCEDURE_ID_RE, utcnow
 from retour.receipts import normalize_receipt
+from retour.recording import RecordedEntry, record_feedback
 from retour.redaction import clean_comment, mask
 from retour.typography import french_spacing
 from retour.uuids import uuid7
@@ -124,6 +140,43 @@ def contact_hint(address: str) -> str:
     return f"{local[:1]}…@{domain.lower()}" if local and domain else ""
 
 
+def _assisted(request: Request) -> bool:
+    return request.query_params.get("accompagne") == "1"
+
+
+def _action(request: Request, locale: str) -> str:
+    query = {"accompagne": "1"} if _assisted(request) else {}
+    if locale == "en":
+        query["lang"] = "en"
+    return request.url.path + (f"?{urlencode(query)}" if query else "")
+
+
+async def _accept_assisted(state: IngestState, submission: Submission) -> Accepted:
+    """Checked as usual, stored with the channel "assisted" (rare: no group commit needed)."""
+    await find_procedure(state, submission.procedure_id)
+    check_token(state, submission)
+    entry = RecordedEntry(
+        procedure_id=submission.procedure_id,
+        channel="assisted",
+        satisfaction=submission.satisfaction,
+        received_at=utcnow(),
+        kind=submission.kind,
+        comment=submission.comment,
+        contact_email=submission.contact_email,
+        client_id=submission.client_id,
+        locale=submission.locale,
+    )
+
+    def store() -> Accepted:
+        with session_scope(state.engine) as session:
+            feedback, _created = record_feedback(session, entry=entry, recorded_by=None)
+            session.flush()
+            assert feedback.id is not None
+            return Accepted(id=feedback.id, receipt=feedback.receipt)
+
+    return await run_in_threadpool(store)
+
+
 def _locale(request: Request, form: Mapping[str, Any] | None = None) -> str:
     chosen = (form or {}).get("lang") or request.query_params.get("lang")
     return negotiate(chosen, request.headers.get("accept-language"))
@@ -176,7 +229,8 @@ def _form_page(
         "satisfaction_choices": SATISFACTION_CHOICES,
         "kind_choices": KIND_CHOICES.items(),
         "max_length": COMMENT_MAX_LENGTH,
-        "action": request.url.path + ("?lang=en" if locale == "en" else ""),
+        "action": _action(request, locale),
+        "assisted": _assisted(request),
     }
     return _render(request, "hosted_form.html", context, locale, status_code, headers)
 
@@ -324,7 +378,10 @@ async def submit_form(request: Request) -> Response:
                 request, state, procedure, locale, values=values, pii_check=True, headers=AFTER_POST
             )
         await check_submission_limits(request, procedure.id)
-        accepted = await accept(state, submission)
+        if _assisted(request) and not submission.honeypot:
+            accepted = await _accept_assisted(state, submission)
+        else:
+            accepted = await accept(state, submission)
     except (TokenRefusedError, FieldError) as exc:
         if isinstance(exc, FieldError) and exc.field != "token":
             field = exc.field if exc.field in FIELD_MESSAGES else "form"
@@ -348,6 +405,8 @@ async def submit_form(request: Request) -> Response:
         query["lang"] = "en"
     if submission.contact_email:
         query["answer"] = contact_hint(submission.contact_email) or "1"
+    if _assisted(request):
+        query["accompagne"] = "1"
     url = f"{request.url.path}/merci?{urlencode(query)}"
     return RedirectResponse(url, status_code=303, headers=HEADERS)
 
@@ -368,6 +427,7 @@ async def thanks(request: Request) -> Response:
         "answer": answer == "1" or CONTACT_HINT_RE.fullmatch(answer) is not None,
         # Shown only in the shape contact_hint gives, so the URL cannot put words on the page.
         "contact_hint": answer if CONTACT_HINT_RE.fullmatch(answer) else "",
+        "assisted": _assisted(request),
     }
     return _render(request, "hosted_thanks.html", context, locale)
 

@@ -12,8 +12,10 @@ from starlette.types import Receive, Scope, Send
 from retour.settings import Settings
 from retour.startup import startup_objects_frozen
 
-# Paths that belong to the ingest service; everything else is the console's.
+# Paths that belong to the ingest service; everything else is the console's, and so is the
+# staff API under /api/ (the console owns staff data).
 INGEST_PREFIXES: Final = ("/widget", "/api/", "/r/", "/healthz", "/demo")
+CONSOLE_API_PREFIX: Final = "/api/v1/staff/"
 
 
 class Composite:
@@ -28,7 +30,8 @@ class Composite:
             await self._lifespan(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        app = self.ingest if path.startswith(INGEST_PREFIXES) else self.console
+        ingest = path.startswith(INGEST_PREFIXES) and not path.startswith(CONSOLE_API_PREFIX)
+        app = self.ingest if ingest else self.console
         await app(scope, receive, send)
 
     @asynccontextmanager

@@ -23,6 +23,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.engine import Connection
 
 from retour.models import (
+    CHANNELS,
     KINDS,
     ImpressionCount,
     Ministry,
@@ -269,6 +270,8 @@ class ProcedureHistory:
     weeks: list[WeekCounts]
     kinds: dict[str, int]
     unspecified_kind: int
+    # Public submissions by channel (CHANNELS) over the window.
+    channels: dict[str, int]
 
 
 WEEKS: Final = 52
@@ -291,6 +294,7 @@ def procedure_history(
     first_week = today - dt.timedelta(days=today.weekday(), weeks=WEEKS - 1)
     weeks = {first_week + dt.timedelta(weeks=i): [0, 0, 0, 0] for i in range(WEEKS)}
     kinds = dict.fromkeys(KINDS, 0)
+    channels = dict.fromkeys(CHANNELS, 0)
     total = 0
     for row in rows:
         bucket = months[row.day.replace(day=1)]
@@ -302,6 +306,8 @@ def procedure_history(
                 week[i] += values[column]
         for kind in KINDS:
             kinds[kind] += values[kind]
+        for channel in CHANNELS:
+            channels[channel] += values[f"channel_{channel}"]
         total += values["count"]
     return ProcedureHistory(
         months=[
@@ -318,4 +324,5 @@ def procedure_history(
         weeks=[WeekCounts(week, *counts) for week, counts in weeks.items()],
         kinds=kinds,
         unspecified_kind=total - sum(kinds.values()),
+        channels=channels,
     )

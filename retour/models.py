@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, Text, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Index, Integer, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from retour.redaction import COMMENT_MAX_LENGTH as COMMENT_MAX_LENGTH  # re-exported
@@ -29,7 +29,16 @@ STATUS_TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
     "spam": ("new",),
 }
 ROLES: Final = ("admin", "ministry_admin", "agent", "viewer")
+# A civil servant signed in through OpenID Connect without an account asks for one.
+ACCESS_REQUEST_STATUSES: Final = ("pending", "approved", "refused")
+# What a ministry's webhook endpoints can subscribe to (retour.webhook_events makes them).
+WEBHOOK_EVENTS: Final = ("feedback.created", "feedback.status_changed", "answer.published")
+WEBHOOK_DELIVERY_STATUSES: Final = ("pending", "delivered", "failed")
 IMPRESSION_EVENTS: Final = ("view", "open")
+# How feedback reached the administration: the button or hosted form ("online"), the hosted
+# form filled in with an adviser ("assisted", `/r/{id}?accompagne=1`), or recorded by staff.
+CHANNELS: Final = ("online", "assisted", "counter", "phone", "post", "france_services")
+RECORDED_CHANNELS: Final = ("counter", "phone", "post", "france_services")
 
 
 def utcnow() -> dt.datetime:
@@ -135,6 +144,12 @@ class Feedback(SQLModel, table=True):
     # Honeypot filled: stored, answered as usual, kept out of the inbox.
     honeypot: bool = Field(default=False)
     locale: str = Field(default="fr", max_length=5)
+    # How it reached us (CHANNELS): the ingest stores none, so the database's default applies.
+    channel: str = Field(
+        default="online", max_length=20, sa_column_kwargs={"server_default": "online"}
+    )
+    # The staff member (or API key's creator) who typed in feedback received elsewhere.
+    recorded_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     status: str = Field(default="new", max_length=16)
     # Why it was rejected, in staff's words for the citizen (shown on /suivi); masked.
     rejection_reason: str | None = Field(default=None, sa_type=Text)
@@ -212,6 +227,116 @@ class StaffUser(SQLModel, table=True):
     last_login_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class MinistryDomain(SQLModel, table=True):
+    """An email domain whose civil servants work for a ministry: someone who signs in through
+    ProConnect with an address there, and has no account, gets an access request."""
+
+    __tablename__ = "ministry_domain"
+
+    domain: str = Field(primary_key=True, max_length=253)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AccessRequest(SQLModel, table=True):
+    """A request for a console account, made by signing in through ProConnect; the ministry's
+    admin approves it (with a role) or refuses it. One per email address."""
+
+    __tablename__ = "access_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    name: str = Field(default="", max_length=200)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    status: str = Field(default="pending", max_length=10)
+    requested_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    # The role given on approval.
+    role: str | None = Field(default=None, max_length=20)
+
+
+class ApiKey(SQLModel, table=True):
+    """A key a ministry's own tool uses on the staff API (`/api/v1/staff/`). Only its SHA-256
+    is stored: the key itself is shown once, when it is created."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    name: str = Field(max_length=100)
+    # The key's first characters ("jfr_AbCdEfGh"), so that people can tell keys apart.
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    # Read-write keys change statuses, add notes and publish answers; others only read.
+    can_write: bool = Field(default=False)
+    created_by_id: int = Field(foreign_key="staff_user.id")
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """An HTTPS address of a ministry's tool that receives events, signed with `secret`."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    url: str = Field(max_length=2000)
+    # HMAC-SHA256 key of the signatures; kept as it is, since every delivery needs it.
+    secret: str = Field(max_length=80)
+    # Space-separated event types (WEBHOOK_EVENTS).
+    events: str = Field(max_length=200)
+    # Citizens' comments (masked) go only to endpoints allowed to receive them.
+    include_comments: bool = Field(default=False)
+    active: bool = Field(default=True)
+    created_by_id: int = Field(foreign_key="staff_user.id")
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint: queued here (so it survives a restart), sent and retried
+    by the console's background task until it is delivered or `give_up_at` passes."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_key"),
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhook_endpoint.id", index=True)
+    event: str = Field(max_length=40)
+    # What the event is about, once per endpoint: "feedback:12" or "audit:345".
+    event_key: str = Field(max_length=80)
+    body: str = Field(sa_type=Text)
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = Field(default=0)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    give_up_at: dt.datetime = Field(sa_type=UTCDateTime)
+    # Set while one process sends it, so that no other sends it too.
+    locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_status_code: int | None = None
+    last_duration_ms: int | None = None
+    last_error: str = Field(default="", max_length=300)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One try at sending a delivery: what the endpoint answered, and how fast."""
+
+    __tablename__ = "webhook_attempt"
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    delivery_id: int = Field(sa_type=BigId, foreign_key="webhook_delivery.id", index=True)
+    at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    status_code: int | None = None
+    duration_ms: int = 0
+    error: str = Field(default="", max_length=300)
+
+
 class AuditEvent(SQLModel, table=True):
     """Who changed what, when: every change staff or the command line make."""
 
@@ -262,6 +387,13 @@ class ProcedureDay(SQLModel, table=True):
     answers: int = 0
     # Received submissions whose comment had personal data masked (issue 6).
     pii: int = 0
+    # Public submissions (as `count`) by channel (CHANNELS), for the figures split by channel.
+    channel_online: int = 0
+    channel_assisted: int = 0
+    channel_counter: int = 0
+    channel_phone: int = 0
+    channel_post: int = 0
+    channel_france_services: int = 0
 
 
 class ProcedureDayAck(SQLModel, table=True):
@@ -310,12 +442,14 @@ class MinistryStats(SQLModel, table=True):
 
 
 class StatsState(SQLModel, table=True):
-    """Watermarks of the summary refresh (one row, id 1) and of the alert dispatcher (id 2)."""
+    """Watermarks of the summary refresh (one row, id 1), of the alert dispatcher (id 2) and of
+    the webhook events (id 3: submissions and audit events already turned into events)."""
 
     __tablename__ = "stats_state"
 
     id: int = Field(primary_key=True)
     last_feedback_id: int = Field(default=0, sa_type=BigInteger)
+    last_audit_id: int = Field(default=0, sa_type=BigInteger)
     last_updated_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The day the 12-month window was last moved on (all procedures recomputed then).
     window_day: dt.date | None = None

@@ -27,3 +27,7 @@ def needs_rehash(password_hash: str) -> bool:
 # A hash to verify against when the account does not exist, so that the time a
 # sign-in takes does not reveal which emails have accounts.
 DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-constant-time")
+
+# The password hash of an account that signs in only through OpenID Connect: no password
+# verifies against it (argon2 refuses it as a hash).
+NO_PASSWORD = "!openid-connect"

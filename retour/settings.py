@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from limits import parse as parse_limit
 from sqlalchemy.engine import URL, make_url
@@ -45,10 +46,24 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = False
     mail_from: str = "Je fais un retour <ne-pas-repondre@retour.numerique.gouv.fr>"
+    # Requests allowed per API key on the staff API (`/api/v1/staff/`).
+    staff_api_rate_limit: str = "600/minute"
+    # Webhooks may go to http:// and private or loopback addresses (development, tests only).
+    webhook_allow_private: bool = False
+    # ProConnect (or any OpenID Connect provider) for staff sign-in; unset: passwords only.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_scopes: str = "openid email given_name usual_name"
+    password_login: bool = True
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return self.oidc_issuer is not None
 
     @property
     def sqlalchemy_url(self) -> URL:
@@ -83,6 +98,14 @@ class Settings:
             public_min_count=_check_int(
                 "RETOUR_PUBLIC_MIN_COUNT", config("RETOUR_PUBLIC_MIN_COUNT", default="100"), 1
             ),
+            staff_api_rate_limit=_check_limit(
+                "RETOUR_STAFF_API_RATE_LIMIT",
+                config("RETOUR_STAFF_API_RATE_LIMIT", default="600/minute"),
+            ),
+            webhook_allow_private=_check_bool(
+                "RETOUR_WEBHOOK_ALLOW_PRIVATE",
+                config("RETOUR_WEBHOOK_ALLOW_PRIVATE", default="false"),
+            ),
             trusted_proxies=_check_proxies(config("RETOUR_TRUSTED_PROXIES", default="")),
             contact_retention_days=_check_int(
                 "RETOUR_CONTACT_RETENTION_DAYS",
@@ -97,6 +120,7 @@ class Settings:
                 "RETOUR_SMTP_STARTTLS", config("RETOUR_SMTP_STARTTLS", default="false")
             ),
             mail_from=config("RETOUR_MAIL_FROM", default=cls.mail_from),
+            **_oidc(config),
         )
         if not settings.secret_key:
             settings = _with_generated_secret(settings)
@@ -207,6 +231,35 @@ def _check_bool(name: str, value: str) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise SettingsError(f"{name} must be true or false: {value!r}.")
+
+
+def _oidc(config: Config) -> dict[str, Any]:
+    """OpenID Connect (ProConnect): all three of issuer, client id and secret, or none."""
+    names = ("RETOUR_OIDC_ISSUER", "RETOUR_OIDC_CLIENT_ID", "RETOUR_OIDC_CLIENT_SECRET")
+    issuer, client_id, secret = (config(name, default="") or "" for name in names)
+    given = [name for name, value in zip(names, (issuer, client_id, secret), strict=True) if value]
+    if given and len(given) < len(names):
+        missing = ", ".join(name for name in names if name not in given)
+        raise SettingsError(f"{missing} must be set too when {given[0]} is (OpenID Connect).")
+    if issuer and not issuer.startswith(("https://", "http://")):
+        raise SettingsError(f"RETOUR_OIDC_ISSUER must be an http(s) URL: {issuer!r}.")
+    scopes = " ".join((config("RETOUR_OIDC_SCOPES", default="") or Settings.oidc_scopes).split())
+    if "openid" not in scopes.split():
+        raise SettingsError(f"RETOUR_OIDC_SCOPES must include openid: {scopes!r}.")
+    password_login = _check_bool(
+        "RETOUR_PASSWORD_LOGIN", config("RETOUR_PASSWORD_LOGIN", default="true")
+    )
+    if not password_login and not issuer:
+        raise SettingsError(
+            "RETOUR_PASSWORD_LOGIN=false needs RETOUR_OIDC_ISSUER: nobody could sign in."
+        )
+    return {
+        "oidc_issuer": issuer or None,
+        "oidc_client_id": client_id or None,
+        "oidc_client_secret": secret or None,
+        "oidc_scopes": scopes,
+        "password_login": password_login,
+    }
 
 
 def _check_proxies(value: str) -> tuple[str, ...]:

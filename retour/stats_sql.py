@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from retour.models import KINDS
+from retour.models import CHANNELS, KINDS
+
+CHANNEL_COLUMNS: Final = tuple(f"channel_{channel}" for channel in CHANNELS)
 
 # (upper bound of the delay in seconds, bucket width in seconds), in order.
 ACK_BUCKETS: Final = ((3600, 60), (86400, 300), (30 * 86400, 3600), (None, 86400))
@@ -49,15 +51,17 @@ def _public(condition: str) -> str:
 def day_insert_sql(dialect: str, where: str) -> str:
     day = day_sql(dialect)
     kinds = ", ".join(_public(f"f.kind = '{kind}'") for kind in KINDS)
+    channels = ", ".join(_public(f"f.channel = '{channel}'") for channel in CHANNELS)
     return f"""
         INSERT INTO procedure_day (procedure_id, day, received, count, good, average, bad,
-            {", ".join(KINDS)}, processed, acknowledged, answers, pii)
+            {", ".join(KINDS)}, processed, acknowledged, answers, pii,
+            {", ".join(CHANNEL_COLUMNS)})
         SELECT f.procedure_id, {day}, COUNT(*), {_public("1 = 1")},
             {_public("f.satisfaction = 3")}, {_public("f.satisfaction = 2")},
             {_public("f.satisfaction = 1")}, {kinds},
             {_public("f.status <> 'new'")}, {_public("f.acknowledged_at IS NOT NULL")},
             {_public("a.id IS NOT NULL")},
-            SUM(CASE WHEN f.pii_categories <> '' THEN 1 ELSE 0 END)
+            SUM(CASE WHEN f.pii_categories <> '' THEN 1 ELSE 0 END), {channels}
         FROM feedback f LEFT JOIN public_answer a ON a.feedback_id = f.id
         WHERE NOT f.honeypot AND {where}
         GROUP BY f.procedure_id, {day}

@@ -88,6 +88,8 @@ def _audit(
 ) -> AuditEvent:
     event = AuditEvent(
         actor_id=actor.id,
+        # Who acted besides the account, e.g. "API : Outil GRC" for an API key.
+        actor_label=getattr(actor, "audit_label", ""),
         ministry_id=feedback.ministry_id,
         entity=ENTITY,
         entity_id=str(feedback.id),

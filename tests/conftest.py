@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -127,3 +128,12 @@ def redis_url() -> str:
     if not REDIS_URL:
         pytest.skip("RETOUR_TEST_REDIS_URL is not set: Redis tests skipped")
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[Any]:
+    """A real OpenID Connect provider (Node, npm oidc-provider), one per test process."""
+    from tests.oidc.provider import running_provider
+
+    with running_provider() as provider:
+        yield provider

@@ -48,6 +48,33 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "« {value} » n'est pas une adresse http:// ou https://",
         "'{value}' is not an http:// or https:// URL",
     ),
+    # Feedback from other channels (retour.importer.feedback).
+    "bad_channel": (
+        "canal « {value} » inconnu : guichet, téléphone, courrier ou France Services",
+        "unknown channel '{value}': counter, phone, post or france_services",
+    ),
+    "bad_satisfaction": (
+        "satisfaction « {value} » invalide : 1, 2 ou 3 (mal, moyennement, bien)",
+        "satisfaction '{value}' is invalid: 1, 2 or 3 (bad, average, good)",
+    ),
+    "bad_date": (
+        "date « {value} » illisible : attendu 2026-03-14 ou 14/03/2026",
+        "date '{value}' is unreadable: expected 2026-03-14 or 14/03/2026",
+    ),
+    "future_date": ("la date « {value} » est dans le futur", "the date '{value}' is in the future"),
+    "bad_kind": ("type « {value} » inconnu", "unknown kind '{value}'"),
+    "bad_client_id": (
+        "client_id « {value} » invalide : attendu un UUID",
+        "client_id '{value}' is invalid: expected a UUID",
+    ),
+    "unknown_procedure": (
+        "démarche « {value} » inconnue, archivée ou d’un autre ministère",
+        "procedure '{value}' is unknown, archived or another ministry's",
+    ),
+    "too_many_rows": (
+        "plus de {limit} lignes : découpez le fichier",
+        "more than {limit} rows: split the file",
+    ),
     "bad_origin": (
         "origine « {value} » invalide : attendu schéma://hôte[:port], sans chemin",
         "origin '{value}' is invalid: expected scheme://host[:port], without a path",

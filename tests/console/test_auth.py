@@ -29,8 +29,19 @@ def nav_links(html: str) -> list[str]:
 
 def test_navigation_follows_the_role(client_for):
     expected = {
-        "admin": ["/console/", "/console/procedures", "/console/users", "/console/coverage"],
-        "ministry_admin": ["/console/", "/console/procedures", "/console/users"],
+        "admin": [
+            "/console/",
+            "/console/procedures",
+            "/console/users",
+            "/console/api-keys",
+            "/console/coverage",
+        ],
+        "ministry_admin": [
+            "/console/",
+            "/console/procedures",
+            "/console/users",
+            "/console/api-keys",
+        ],
         "agent": ["/console/", "/console/procedures"],
         "viewer": ["/console/", "/console/procedures"],
     }

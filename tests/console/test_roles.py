@@ -21,7 +21,10 @@ from typing import Any
 import pytest
 from starlette.routing import Route
 
+from retour.api_keys import create_key
+from retour.models import AccessRequest, WebhookDelivery, utcnow
 from retour.receipts import new_receipt
+from retour.webhooks import register_endpoint
 from tests.factories import make_feedback, make_procedure, make_user
 
 LOGIN = "login"
@@ -59,6 +62,8 @@ MANAGERS_ONLY = {"agent": 403, "viewer": 403}
 OTHER_404 = dict.fromkeys(NON_ADMIN, 404)
 # Another ministry's object: 404 first, whatever the role (its existence must not leak).
 OTHER_READ_ONLY_FORBIDDEN = {"ministry_admin": 404, "agent": 404, "viewer": 404}
+# Account managers' pages: another ministry's object is 404 to a manager; others lack the right.
+OTHER_MANAGERS_404 = {"ministry_admin": 404, "agent": 403, "viewer": 403}
 
 EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/console"): row(308, 308, 308, 308, 308),
@@ -126,6 +131,47 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/accessibilite"): public(),
     ("GET", "/favicon.ico"): public(),
     ("GET", "/donnees-personnelles"): public(),
+    # ProConnect is not configured in this matrix: its routes do not exist (test_oidc.py).
+    ("GET", "/console/oidc/login"): row(404, 404, 404, 404, 404),
+    ("GET", "/console/oidc/callback"): row(404, 404, 404, 404, 404),
+    ("GET", "/console/users/access"): row(**MANAGERS_ONLY),
+    ("POST", "/console/users/access/{request_id:id}/approve"): row(
+        LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
+    ),
+    ("POST", "/console/users/access/{request_id:id}/refuse"): row(
+        LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
+    ),
+    ("POST", "/console/users/domains"): row(LOGIN, DONE, DONE, 403, 403),
+    ("POST", "/console/users/domains/remove"): row(LOGIN, 404, 404, 403, 403),
+    ("GET", "/console/api-keys"): row(**MANAGERS_ONLY),
+    ("POST", "/console/api-keys"): row(LOGIN, 400, 400, 403, 403),
+    ("POST", "/console/api-keys/{key_id:id}/revoke"): row(
+        LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
+    ),
+    # Feedback from other channels: anyone who triages; an empty form is refused (400).
+    ("GET", "/console/feedback/new"): row(viewer=403),
+    ("POST", "/console/feedback/new"): row(LOGIN, 400, 400, 400, 403),
+    ("GET", "/console/feedback/import"): row(viewer=403),
+    ("POST", "/console/feedback/import"): row(LOGIN, 400, 400, 400, 403),
+    ("GET", "/console/webhooks"): row(**MANAGERS_ONLY),
+    ("POST", "/console/webhooks"): row(LOGIN, 400, 400, 403, 403),
+    ("GET", "/console/webhooks/{endpoint_id:id}"): row(
+        LOGIN, OK, OK, 403, 403, other=OTHER_MANAGERS_404
+    ),
+    ("POST", "/console/webhooks/deliveries/{delivery_id:bigid}/redeliver"): row(
+        LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
+    ),
+    ("POST", "/console/webhooks/{endpoint_id:id}/delete"): row(
+        LOGIN, DONE, DONE, 403, 403, other=OTHER_MANAGERS_404
+    ),
+    # The staff API takes no session: without a key, 401 whoever is signed in.
+    ("GET", "/api/v1/staff/openapi.json"): public(),
+    ("GET", "/api/v1/staff/feedback"): row(401, 401, 401, 401, 401),
+    ("POST", "/api/v1/staff/feedback"): row(401, 401, 401, 401, 401),
+    ("GET", "/api/v1/staff/feedback/{feedback_id:bigid}"): row(401, 401, 401, 401, 401),
+    ("POST", "/api/v1/staff/feedback/{feedback_id:bigid}/status"): row(401, 401, 401, 401, 401),
+    ("POST", "/api/v1/staff/feedback/{feedback_id:bigid}/notes"): row(401, 401, 401, 401, 401),
+    ("PUT", "/api/v1/staff/feedback/{feedback_id:bigid}/answer"): row(401, 401, 401, 401, 401),
     # Last: it ends the session.
     ("POST", "/console/logout"): row(303, 303, 303, 303, 303),
 }
@@ -153,10 +199,18 @@ class Objects:
     feedback_id: int
     receipt: str
     user_id: int
+    request_id: int
+    key_id: int
+    endpoint_id: int
+    delivery_id: int
 
     def fill(self, path: str) -> str:
         return (
             path.replace("{procedure_id:procedure}", self.procedure_id)
+            .replace("{request_id:id}", str(self.request_id))
+            .replace("{key_id:id}", str(self.key_id))
+            .replace("{endpoint_id:id}", str(self.endpoint_id))
+            .replace("{delivery_id:bigid}", str(self.delivery_id))
             .replace("{feedback_id:bigid}", str(self.feedback_id))
             .replace("{user_id:id}", str(self.user_id))
             .replace("{receipt}", self.receipt)
@@ -167,7 +221,40 @@ def objects_in(session: Any, ministry: Any) -> Objects:
     procedure = make_procedure(session, ministry_id=ministry.id)
     feedback = make_feedback(session, procedure=procedure, receipt=new_receipt())
     victim = make_user(session, role="viewer", ministry=ministry)
-    return Objects(procedure.id, feedback.id, feedback.receipt, victim.id)
+    request = AccessRequest(email=f"demande-{victim.id}@example.gouv.fr", ministry_id=ministry.id)
+    key, _plain = create_key(
+        session, ministry_id=ministry.id, name="GRC", can_write=True, actor=victim
+    )
+    endpoint, _secret = register_endpoint(
+        session,
+        ministry_id=ministry.id,
+        url="https://outil.example.gouv.fr/hook",
+        events=["feedback.created"],
+        include_comments=False,
+        actor=victim,
+        allow_private=False,
+    )
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event="feedback.created",
+        event_key="feedback:1",
+        body="{}",
+        status="failed",
+        give_up_at=utcnow(),
+    )
+    session.add_all([request, delivery])
+    session.commit()
+    assert request.id and key.id and endpoint.id and delivery.id
+    return Objects(
+        procedure.id,
+        feedback.id,
+        feedback.receipt,
+        victim.id,
+        request.id,
+        key.id,
+        endpoint.id,
+        delivery.id,
+    )
 
 
 def matches(expected: Any, response: Any) -> bool:
@@ -183,7 +270,7 @@ def matches(expected: Any, response: Any) -> bool:
 def call(client: Any, method: str, url: str) -> Any:
     if method == "GET":
         return client.get(url)
-    return client.post(url, data={"csrf_token": client.csrf_token})
+    return client.request(method, url, data={"csrf_token": client.csrf_token})
 
 
 @pytest.mark.parametrize("who", ("anonymous", *ROLES))

@@ -256,3 +256,51 @@ def test_every_variable_is_documented() -> None:
     assert variables, "no RETOUR_ variable found in settings.py"
     missing = [name for name in variables if f"`{name}`" not in documented]
     assert missing == [], f"docs/configuration.md does not describe {missing}"
+
+
+OIDC = {
+    "RETOUR_OIDC_ISSUER": "https://auth.agentconnect.gouv.fr/api/v2",
+    "RETOUR_OIDC_CLIENT_ID": "retour",
+    "RETOUR_OIDC_CLIENT_SECRET": "s3cret",
+}
+
+
+def test_openid_connect_settings_are_read() -> None:
+    settings = load(**OIDC, RETOUR_OIDC_SCOPES="openid  email", RETOUR_PASSWORD_LOGIN="false")
+    assert settings.oidc_enabled
+    assert settings.oidc_issuer == "https://auth.agentconnect.gouv.fr/api/v2"
+    assert (settings.oidc_client_id, settings.oidc_client_secret) == ("retour", "s3cret")
+    assert settings.oidc_scopes == "openid email"
+    assert settings.password_login is False
+    assert "s3cret" not in repr(settings)
+    defaults = load()
+    assert not defaults.oidc_enabled and defaults.password_login
+    assert defaults.oidc_scopes == "openid email given_name usual_name"
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        pytest.param(
+            {"RETOUR_OIDC_ISSUER": OIDC["RETOUR_OIDC_ISSUER"]},
+            "RETOUR_OIDC_CLIENT_ID, RETOUR_OIDC_CLIENT_SECRET",
+            id="issuer-alone",
+        ),
+        pytest.param(
+            {**OIDC, "RETOUR_OIDC_ISSUER": "auth.example.gouv.fr"},
+            "RETOUR_OIDC_ISSUER",
+            id="issuer-not-a-url",
+        ),
+        pytest.param({**OIDC, "RETOUR_OIDC_SCOPES": "email"}, "RETOUR_OIDC_SCOPES", id="no-openid"),
+        pytest.param(
+            {"RETOUR_PASSWORD_LOGIN": "false"}, "RETOUR_PASSWORD_LOGIN", id="nobody-could-sign-in"
+        ),
+    ],
+)
+def test_bad_openid_connect_settings_stop_with_one_sentence(
+    environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load(**environ)
+    message = str(caught.value)
+    assert message.startswith(named) and "\n" not in message and message.endswith(".")
