@@ -37,6 +37,8 @@ from console import (
     inbox,
     legal,
     open_data,
+    problems,
+    problems_actions,
     procedures,
     public,
     suivi,
@@ -60,6 +62,8 @@ ROUTE_MODULES: list[Any] = [
     exports,  # /console/export.csv
     users,
     procedures,
+    problems,  # /console/problems, one problem, its forms
+    problems_actions,  # a problem's status, merge, link, unlink
     public,  # /, /procedures/{id}
     open_data,
     suivi,

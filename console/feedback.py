@@ -8,7 +8,7 @@ message code (`?fait=…` or `?erreur=…`), so reloading never repeats it.
 from __future__ import annotations
 
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -22,14 +22,17 @@ from starlette.routing import Route
 from console.auth import require_user
 from console.database import run_db, settings_of
 from console.labels import LABELS
+from console.problems import WORDS as PROBLEM_WORDS
+from console.problems_data import open_problems
 from console.scope import CurrentUser, can_triage, ensure_same_ministry, require
 from console.templating import render, translate_for
-from retour import answer_mail, triage
+from retour import answer_mail, problems, triage
 from retour.mailer import MailNotConfigured, send_mail
 from retour.models import (
     Feedback,
     FeedbackNote,
     Ministry,
+    Problem,
     Procedure,
     PublicAnswer,
     StaffUser,
@@ -102,6 +105,8 @@ class FeedbackView:
     history: list[triage.HistoryEntry]
     colleagues: list[tuple[int, str]]
     assignee_email: str | None
+    problem: Problem | None = None
+    problem_choices: list[Problem] = field(default_factory=list)
 
 
 def load_view(session: Session, *, user: CurrentUser, ident: int) -> FeedbackView:
@@ -135,6 +140,8 @@ def load_view(session: Session, *, user: CurrentUser, ident: int) -> FeedbackVie
         history=triage.history(session, feedback_id=ident),
         colleagues=colleagues,
         assignee_email=email_of(feedback.assignee_id),
+        problem=problems.problem_of(session, ident),
+        problem_choices=open_problems(session, ministry_id=feedback.ministry_id),
     )
 
 
@@ -160,6 +167,7 @@ async def feedback_page(request: Request) -> Response:
     in_status = message is not None and message["code"] in STATUS_MESSAGES
     context: dict[str, Any] = {
         **LABELS,
+        **PROBLEM_WORDS,
         "nav": "inbox",
         "view": view,
         "f": view.feedback,

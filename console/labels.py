@@ -74,6 +74,9 @@ HISTORY_LABELS: Final = {
     "answer_edit": "Réponse publique modifiée",
     "answer_email": "Réponse envoyée par courriel",
     "contact_email_purged": "Adresse électronique de l'usager effacée",
+    "problem_link": "Lié à un problème",
+    "problem_unlink": "Retiré d'un problème",
+    "problem_answer_email": "Réponse du problème envoyée par courriel",
 }
 
 LABELS: Final[dict[str, object]] = {

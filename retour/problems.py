@@ -164,10 +164,11 @@ def create_problem(
     owner_id: int | None = None,
 ) -> Problem:
     _require_change(actor, Problem(ministry_id=ministry_id, title=""))
+    title = _clean(title, code="title", limit=TITLE_MAX_LENGTH, required=True)
     procedures = _procedures(session, ministry_id, procedure_ids)
     problem = Problem(
         ministry_id=ministry_id,
-        title=_clean(title, code="title", limit=TITLE_MAX_LENGTH, required=True),
+        title=title,
         description=_clean(description, code="description", limit=TEXT_MAX_LENGTH),
         owner_id=_owner(session, ministry_id, owner_id),
         created_by_id=actor.id,

@@ -29,10 +29,21 @@ def nav_links(html: str) -> list[str]:
 
 def test_navigation_follows_the_role(client_for):
     expected = {
-        "admin": ["/console/", "/console/procedures", "/console/users", "/console/coverage"],
-        "ministry_admin": ["/console/", "/console/procedures", "/console/users"],
-        "agent": ["/console/", "/console/procedures"],
-        "viewer": ["/console/", "/console/procedures"],
+        "admin": [
+            "/console/",
+            "/console/problems",
+            "/console/procedures",
+            "/console/users",
+            "/console/coverage",
+        ],
+        "ministry_admin": [
+            "/console/",
+            "/console/problems",
+            "/console/procedures",
+            "/console/users",
+        ],
+        "agent": ["/console/", "/console/problems", "/console/procedures"],
+        "viewer": ["/console/", "/console/problems", "/console/procedures"],
     }
     for role, links in expected.items():
         assert nav_links(client_for(role).get("/console/procedures").text) == links, role

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from starlette.routing import Route
 
+from retour import problems
 from retour.receipts import new_receipt
 from tests.factories import make_feedback, make_procedure, make_user
 
@@ -73,6 +74,24 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             LOGIN, ACTED, ACTED, ACTED, 403, other=OTHER_404
         )
         for action in ("status", "assign", "notes", "tags", "tags/remove", "answer", "answer/email")
+    },
+    # --- problems (issue 17) ---
+    ("GET", "/console/problems"): row(),
+    ("GET", "/console/problems/new"): row(viewer=403),
+    ("POST", "/console/problems/new"): row(LOGIN, 400, 400, 400, 403),
+    ("POST", "/console/problems/link"): row(LOGIN, 400, 400, 400, 403),
+    ("GET", "/console/problems/{problem_id:int}"): row(other=OTHER_404),
+    ("GET", "/console/problems/{problem_id:int}/edit"): row(
+        viewer=403, other=OTHER_READ_ONLY_FORBIDDEN
+    ),
+    ("POST", "/console/problems/{problem_id:int}/edit"): row(
+        LOGIN, 400, 400, 400, 403, other=OTHER_READ_ONLY_FORBIDDEN
+    ),
+    **{
+        ("POST", f"/console/problems/{{problem_id:int}}/{action}"): row(
+            LOGIN, DONE, DONE, DONE, 403, other=OTHER_404
+        )
+        for action in ("status", "merge", "link", "unlink")
     },
     # --- people ---
     ("GET", "/console/users"): row(**MANAGERS_ONLY),
@@ -148,6 +167,7 @@ class Objects:
     feedback_id: int
     receipt: str
     user_id: int
+    problem_id: int
 
     def fill(self, path: str) -> str:
         return (
@@ -155,6 +175,7 @@ class Objects:
             .replace("{feedback_id:int}", str(self.feedback_id))
             .replace("{user_id:int}", str(self.user_id))
             .replace("{receipt}", self.receipt)
+            .replace("{problem_id:int}", str(self.problem_id))
         )
 
 
@@ -162,7 +183,15 @@ def objects_in(session: Any, ministry: Any) -> Objects:
     procedure = make_procedure(session, ministry_id=ministry.id)
     feedback = make_feedback(session, procedure=procedure, receipt=new_receipt())
     victim = make_user(session, role="viewer", ministry=ministry)
-    return Objects(procedure.id, feedback.id, feedback.receipt, victim.id)
+    problem = problems.create_problem(
+        session,
+        actor=make_user(session, role="agent", ministry=ministry),
+        ministry_id=ministry.id,
+        title="Un problème",
+        procedure_ids=[procedure.id],
+    )
+    session.commit()
+    return Objects(procedure.id, feedback.id, feedback.receipt, victim.id, problem.id)
 
 
 def matches(expected: Any, response: Any) -> bool:
