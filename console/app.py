@@ -5,7 +5,9 @@ Composition in one place. To add a module's endpoints, give it a module-level
 `/console` are staff pages: start each endpoint with `console.auth.require_user(request)`.
 
 Lifespan state (reach it as `request.state.<key>`): `console_engine` (SQLAlchemy engine,
-prefer `console.database.run_db`), `settings`, `console_login_throttle`.
+prefer `console.database.run_db`), `settings`, `console_login_throttle`, `similarity` (the
+reports' similarity index, `retour.similar_index`; reach it with
+`console.suggestions.index_of`).
 
 Middleware, outermost first: security headers (all responses) → signed sessions (only
 `/console…`) → CSRF (state-changing `/console…` requests). Static files are served at
@@ -50,6 +52,7 @@ from console.security import CSRFMiddleware, SecurityHeadersMiddleware, SessionM
 from console.throttle import LoginThrottle
 from retour.db import make_engine
 from retour.settings import Settings
+from retour.similar_index import SimilarityIndex
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 FAVICON = STATIC_DIR / "dsfr" / "favicon" / "favicon.ico"
@@ -97,6 +100,8 @@ def lifespan(settings: Settings) -> Any:
                     "console_engine": engine,
                     "settings": settings,
                     "console_login_throttle": LoginThrottle.from_settings(settings),
+                    # Reports' terms in memory, built and kept up to date on demand.
+                    "similarity": SimilarityIndex(),
                 }
         finally:
             engine.dispose()

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from console import suggestions
 from console.auth import require_user
 from console.database import run_db, settings_of
 from console.labels import LABELS
@@ -162,7 +163,13 @@ def _message(request: Request) -> dict[str, str] | None:
 
 async def feedback_page(request: Request) -> Response:
     user = require_user(request)
-    view = await run_db(request, load_view, user=user, ident=feedback_id(request))
+    index = suggestions.index_of(request)
+
+    def load(session: Session) -> tuple[FeedbackView, Any]:
+        view = load_view(session, user=user, ident=feedback_id(request))
+        return view, suggestions.for_feedback(session, index, view.feedback)
+
+    view, suggested = await run_db(request, load)
     message = _message(request)
     in_status = message is not None and message["code"] in STATUS_MESSAGES
     context: dict[str, Any] = {
@@ -172,6 +179,7 @@ async def feedback_page(request: Request) -> Response:
         "view": view,
         "f": view.feedback,
         "page_link": safe_link(view.feedback.page_url),
+        "suggested": suggested,
         "transitions": triage.allowed_transitions(view.feedback),
         "editable": can_triage(user),
         "flash": None if in_status else message,

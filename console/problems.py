@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from console import problems_data as data
+from console import suggestions
 from console.auth import require_user
 from console.database import run_db
 from console.labels import LABELS
@@ -107,7 +108,16 @@ async def problem_page(request: Request) -> Response:
     ident = problem_id(request)
     raw_page = request.query_params.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100_000 else 1
-    view = await run_db(request, data.problem_view, user=user, ident=ident, page=page)
+    index = suggestions.index_of(request)
+
+    def load(session: Session) -> tuple[data.ProblemView, list[Any]]:
+        view = data.problem_view(session, user=user, ident=ident, page=page)
+        candidates = []
+        if view.problem.merged_into_id is None and view.problem.status in ("open", "planned"):
+            candidates = suggestions.for_problem(session, index, view.problem)
+        return view, candidates
+
+    view, candidates = await run_db(request, load)
     if view.problem.merged_into_id is not None:
         return RedirectResponse(f"/console/problems/{view.problem.merged_into_id}", 303)
     context: dict[str, Any] = {**LABELS, **WORDS, "nav": "problems", "view": view}
@@ -116,6 +126,8 @@ async def problem_page(request: Request) -> Response:
             "p": view.problem,
             "editable": can_triage(user),
             "transitions": problems.problem_transitions(view.problem),
+            "candidates": candidates,
+            "index_ready": index.ready,
             "flash": message(request),
         }
     )
