@@ -22,6 +22,7 @@ from starlette.routing import Route
 from console import suggestions
 from console.auth import require_user
 from console.database import run_db, settings_of
+from console.incidents import IncidentView, open_incidents
 from console.labels import LABELS
 from console.problems import WORDS as PROBLEM_WORDS
 from console.problems_data import open_problems
@@ -165,11 +166,14 @@ async def feedback_page(request: Request) -> Response:
     user = require_user(request)
     index = suggestions.index_of(request)
 
-    def load(session: Session) -> tuple[FeedbackView, Any]:
+    def load(session: Session) -> tuple[FeedbackView, Any, list[IncidentView]]:
         view = load_view(session, user=user, ident=feedback_id(request))
-        return view, suggestions.for_feedback(session, index, view.feedback)
+        ongoing = open_incidents(
+            session, ministry_ids=None, procedure_id=view.feedback.procedure_id
+        )
+        return view, suggestions.for_feedback(session, index, view.feedback), ongoing
 
-    view, suggested = await run_db(request, load)
+    view, suggested, ongoing = await run_db(request, load)
     message = _message(request)
     in_status = message is not None and message["code"] in STATUS_MESSAGES
     context: dict[str, Any] = {
@@ -180,6 +184,7 @@ async def feedback_page(request: Request) -> Response:
         "f": view.feedback,
         "page_link": safe_link(view.feedback.page_url),
         "suggested": suggested,
+        "incidents": ongoing,
         "transitions": triage.allowed_transitions(view.feedback),
         "editable": can_triage(user),
         "flash": None if in_status else message,

@@ -181,11 +181,21 @@ async def problem_new(request: Request) -> Response:
         )
         chosen = {f.procedure_id for f in choices.feedback} | set(params.getlist("procedure"))
         values = {"title": params.get("titre", "")[:200], "description": "", "owner_id": None}
-        context = _form_context(request, choices, values=values, chosen=chosen, errors=[])
+        incident = params.get("incident", "")
+        context = _form_context(
+            request,
+            choices,
+            values=values,
+            chosen=chosen,
+            errors=[],
+            incident=incident if incident.isdigit() and len(incident) < 12 else "",
+        )
         return render(request, "problems/form.html", context)
     form = await request.form()
     fields = _fields(form)
     feedback_ids = _ids(form.getlist("retour"))
+    raw_incident = str(form.get("incident") or "")
+    incident_id = int(raw_incident) if raw_incident.isdigit() and len(raw_incident) < 12 else None
 
     def create(session: Session) -> Problem:
         choices = data.form_choices(
@@ -201,6 +211,8 @@ async def problem_new(request: Request) -> Response:
         )
         if feedback_ids:
             problems.link_feedback(session, problem=problem, actor=user, feedback_ids=feedback_ids)
+        if incident_id is not None:
+            problems.attach_incident(session, problem=problem, actor=user, incident_id=incident_id)
         return problem
 
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from markupsafe import escape
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -24,6 +25,7 @@ from console import procedures_data as data
 from console import procedures_import
 from console.auth import require_user
 from console.database import run_db, settings_of
+from console.incidents import IncidentView, open_incidents
 from console.scope import can_manage_procedures, is_admin, require
 from console.templating import render, translate_for
 from retour.i18n import Translate
@@ -184,7 +186,13 @@ async def procedure_edit(request: Request) -> Response:
 async def procedure_page(request: Request) -> Response:
     user = require_user(request)
     procedure_id = request.path_params["procedure_id"]
-    detail = await run_db(request, data.procedure_detail, user, procedure_id)
+
+    def load(session: Session) -> tuple[data.ProcedureDetail, list[IncidentView]]:
+        detail = data.procedure_detail(session, user, procedure_id)
+        ongoing = open_incidents(session, ministry_ids=None, procedure_id=detail.procedure.id)
+        return detail, ongoing
+
+    detail, ongoing = await run_db(request, load)
     _ = translate_for(request)
     done = {
         "cree": _("La démarche est créée."),
@@ -204,6 +212,7 @@ async def procedure_page(request: Request) -> Response:
                 settings.public_url, detail.procedure.id, detail.procedure.button_label
             ),
             "flash": {"type": "success", "text": done} if done else None,
+            "incidents": ongoing,
         },
     )
 

@@ -40,6 +40,7 @@ PROBLEM_HISTORY_LABELS: Final = {
     "merge_into": "Fusionné dans un autre problème",
     "merge_from": "Un autre problème fusionné ici",
     "answer_email": "Réponse envoyée par courriel",
+    "incident": "Rattaché à un incident",
 }
 INCIDENT_SIGNAL_LABELS: Final = {
     "malfunction": "signalements de dysfonctionnement",

@@ -28,6 +28,7 @@ from retour.models import (
     PROBLEM_TRANSITIONS,
     AuditEvent,
     Feedback,
+    Incident,
     Problem,
     ProblemLink,
     ProblemProcedure,
@@ -452,6 +453,18 @@ def merge_problems(session: Session, *, source: Problem, target: Problem, actor:
     _touch_linked(session, target, ids)
     session.flush()
     return len(ids)
+
+
+def attach_incident(session: Session, *, problem: Problem, actor: Actor, incident_id: int) -> None:
+    """Record that this problem is what an incident was about (same ministry only)."""
+    _require_change(actor, problem)
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.ministry_id != problem.ministry_id:
+        raise ProblemNotVisible()
+    incident.problem_id = problem.id
+    session.add(incident)
+    _audit_problem(session, actor, problem, action="incident", incident=incident_id)
+    session.flush()
 
 
 # --- Reading -------------------------------------------------------------------------------
