@@ -39,6 +39,7 @@ from console import (
     inbox,
     legal,
     open_data,
+    open_data_problems,
     problems,
     problems_actions,
     procedures,
@@ -69,6 +70,7 @@ ROUTE_MODULES: list[Any] = [
     problems_actions,  # a problem's status, merge, link, unlink
     public,  # /, /procedures/{id}
     open_data,
+    open_data_problems,  # /open-data/problems.csv|json
     suivi,
     legal,
     coverage,  # /console/coverage (DINUM)

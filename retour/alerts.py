@@ -73,6 +73,7 @@ class DispatchResult:
     emails_failed: int = 0
     digest_week: str | None = None
     incidents: int = 0
+    problem_answers: int = 0
 
 
 def subscribers(connection: Connection, kind: str) -> list[Subscriber]:
@@ -247,9 +248,10 @@ def digest_emails(
 def dispatch(
     engine: Engine, settings: Settings, *, now: dt.datetime | None = None
 ) -> DispatchResult:
-    """Send what is due: new-submission alerts, incident alerts (`retour.spikes`), and the
-    weekly digest once a week."""
-    from retour import incident_alerts, spikes  # they import this module's subscribers
+    """Send what is due: new-submission alerts, incident alerts (`retour.spikes`), problems'
+    answers to the citizens who asked for one (`retour.problem_mail`), and the weekly digest
+    once a week."""
+    from retour import incident_alerts, problem_mail, spikes  # they import this module
 
     now = now or utcnow()
     rows = _claim_new(engine, now)
@@ -267,13 +269,21 @@ def dispatch(
             incidents += 1
             with engine.connect() as connection:
                 messages += incident_alerts.incident_emails(connection, settings, incident_id)
+    answers = problem_mail.send_problem_answers(engine, settings, now=now)
     digest_week = None
     if _claim_digest(engine, now):
         digest_week = iso_week(now.date())
         with engine.connect() as connection:
             messages += digest_emails(connection, settings, now.date())
     sent, failed = _send_each(settings, messages)
-    return DispatchResult(len(rows), sent, failed, digest_week, incidents)
+    return DispatchResult(
+        len(rows),
+        sent + answers.sent,
+        failed + answers.failed,
+        digest_week,
+        incidents,
+        answers.sent,
+    )
 
 
 @click.group()

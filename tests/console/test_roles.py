@@ -135,6 +135,8 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/open-data/procedures.json"): public(),
     ("GET", "/open-data/answers.csv"): public(),
     ("GET", "/open-data/answers.json"): public(),
+    ("GET", "/open-data/problems.csv"): public(),
+    ("GET", "/open-data/problems.json"): public(),
     ("GET", "/suivi"): public(),
     ("GET", "/suivi/{receipt}"): public(other=True),
     ("GET", "/accessibilite"): public(),
