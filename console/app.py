@@ -37,6 +37,7 @@ from console import (
     exports,
     feedback,
     inbox,
+    inbox_problems,
     legal,
     open_data,
     open_data_problems,
@@ -68,6 +69,7 @@ ROUTE_MODULES: list[Any] = [
     procedures,
     problems,  # /console/problems, one problem, its forms
     problems_actions,  # a problem's status, merge, link, unlink
+    inbox_problems,  # /console/problems/link-all (every result of an inbox filter)
     public,  # /, /procedures/{id}
     open_data,
     open_data_problems,  # /open-data/problems.csv|json

@@ -173,25 +173,28 @@ async def problem_new(request: Request) -> Response:
     user = require_user(request)
     require(can_triage, user)
     _ = translate_for(request)
+    posted = await request.form() if request.method == "POST" else None
+    if posted is not None and posted.get("start") == "1":
+        # From the inbox's bulk bar: the form, with the ticked submissions.
+        feedback_ids = _ids(posted.getlist("ids"))
+        if not feedback_ids:
+            return RedirectResponse("/console/?erreur=selection", status_code=303)
+        return await _new_form(request, user, feedback_ids, [], "", "")
     if request.method == "GET":
         params = request.query_params
         feedback_ids = _ids(params.getlist("retour"))
         choices = await run_db(
             request, data.form_choices, user=user, ministry_id=None, feedback_ids=feedback_ids
         )
-        chosen = {f.procedure_id for f in choices.feedback} | set(params.getlist("procedure"))
-        values = {"title": params.get("titre", "")[:200], "description": "", "owner_id": None}
-        incident = params.get("incident", "")
-        context = _form_context(
+        return await _new_form(
             request,
-            choices,
-            values=values,
-            chosen=chosen,
-            errors=[],
-            incident=incident if incident.isdigit() and len(incident) < 12 else "",
+            user,
+            feedback_ids,
+            params.getlist("procedure"),
+            params.get("titre", ""),
+            params.get("incident", ""),
         )
-        return render(request, "problems/form.html", context)
-    form = await request.form()
+    form = posted or await request.form()
     fields = _fields(form)
     feedback_ids = _ids(form.getlist("retour"))
     raw_incident = str(form.get("incident") or "")
@@ -231,6 +234,30 @@ async def problem_new(request: Request) -> Response:
         )
         return render(request, "problems/form.html", context, status_code=400)
     return RedirectResponse(f"/console/problems/{problem.id}?fait=cree", status_code=303)
+
+
+async def _new_form(
+    request: Request,
+    user: CurrentUser,
+    feedback_ids: list[int],
+    procedures: list[str],
+    title: str,
+    incident: str,
+) -> Response:
+    choices = await run_db(
+        request, data.form_choices, user=user, ministry_id=None, feedback_ids=feedback_ids
+    )
+    chosen = {f.procedure_id for f in choices.feedback} | set(procedures)
+    values = {"title": title[:200], "description": "", "owner_id": None}
+    context = _form_context(
+        request,
+        choices,
+        values=values,
+        chosen=chosen,
+        errors=[],
+        incident=incident if incident.isdigit() and len(incident) < 12 else "",
+    )
+    return render(request, "problems/form.html", context)
 
 
 def _ministry_of(session: Session, user: CurrentUser, fields: dict[str, Any]) -> int | None:

@@ -24,7 +24,7 @@ def index_of(request: HTTPConnection) -> SimilarityIndex:
     return index
 
 
-def _fresh(session: Session, index: SimilarityIndex) -> SimilarityIndex:
+def fresh(session: Session, index: SimilarityIndex) -> SimilarityIndex:
     bind = session.get_bind()
     index.refresh(bind if isinstance(bind, Engine) else bind.engine)
     return index
@@ -33,20 +33,20 @@ def _fresh(session: Session, index: SimilarityIndex) -> SimilarityIndex:
 def for_feedback(
     session: Session, index: SimilarityIndex, feedback: Feedback
 ) -> similar.Suggestions:
-    return similar.suggest_for(session, _fresh(session, index), feedback, now=utcnow())
+    return similar.suggest_for(session, fresh(session, index), feedback, now=utcnow())
 
 
 def for_problem(
     session: Session, index: SimilarityIndex, problem: Problem
 ) -> list[tuple[Feedback, float]]:
-    return similar.candidates_for_problem(session, _fresh(session, index), problem)
+    return similar.candidates_for_problem(session, fresh(session, index), problem)
 
 
 def for_rows(
     session: Session, index: SimilarityIndex, rows: Sequence[Feedback]
 ) -> dict[int, list[similar.ProblemSuggestion]]:
     """The inbox: for each row not linked yet, the open problems it resembles."""
-    _fresh(session, index)
+    fresh(session, index)
     if not index.ready:
         return {}
     return similar.problems_for(session, index, rows, limit=1)

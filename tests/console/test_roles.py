@@ -80,6 +80,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/console/problems/new"): row(viewer=403),
     ("POST", "/console/problems/new"): row(LOGIN, 400, 400, 400, 403),
     ("POST", "/console/problems/link"): row(LOGIN, 400, 400, 400, 403),
+    ("POST", "/console/problems/link-all"): row(LOGIN, 400, 400, 400, 403),
     ("GET", "/console/problems/{problem_id:int}"): row(other=OTHER_404),
     ("GET", "/console/problems/{problem_id:int}/edit"): row(
         viewer=403, other=OTHER_READ_ONLY_FORBIDDEN
