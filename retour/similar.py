@@ -111,11 +111,17 @@ def suggest_for(
     suggestions = Suggestions(ready=True)
     if not feedback.comment:
         return suggestions
-    ids = similar_ids(index, feedback, limit=SIMILAR_MAX)
-    shown = _rows(session, ids[: SHOWN * 2], feedback.id)
-    scores = dict(
-        index.similar(feedback.ministry_id, list(terms(feedback.comment)), limit=SHOWN * 2)
+    found = index.similar(
+        feedback.ministry_id,
+        list(terms(feedback.comment)),
+        limit=SIMILAR_MAX,
+        minimum=REPORT_MINIMUM,
     )
+    scores = dict(found)
+    ids = [ident for ident, _ in found]
+    if feedback.id not in scores:
+        ids.insert(0, feedback.id)  # type: ignore[arg-type]
+    shown = _rows(session, ids[: SHOWN * 2], feedback.id)
     ordered = [shown[i] for i in ids if i in shown][:SHOWN]
     suggestions.reports = [(f, scores.get(f.id, 0.0)) for f in ordered]  # type: ignore[arg-type]
     suggestions.total = max(0, len(ids) - 1)

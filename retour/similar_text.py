@@ -60,8 +60,10 @@ def _stem(word: str) -> str:
     return fold(_stemmer.stemWord(word))
 
 
+@lru_cache(maxsize=8192)
 def terms(text: str) -> dict[str, str]:
-    """Each term of `text` (stems, and pairs of neighbouring words) with its written words."""
+    """Each term of `text` (stems, and pairs of neighbouring words) with its written words.
+    Cached: an inbox page asks again for the rows it showed a moment ago. Do not mutate."""
     found: dict[str, str] = {}
     previous: tuple[str, str] | None = None
     for match in _WORD.finditer(text[:TEXT_MAX].casefold()):
