@@ -67,7 +67,12 @@ def test_demo_twice_changes_nothing_and_prints_logins(
         assert all(p.reports >= 3 for p in demo_problems)
         assert all(p.answered_at for p in demo_problems if p.status == "fixed")
         ongoing = session.exec(select(Incident).where(Incident.ended_at == None)).all()  # noqa: E711
-        assert len(ongoing) == 1 and ongoing[0].observed >= 10
+        # Malfunction reports rated « Mal »: both signals fire, on one procedure.
+        assert {(i.procedure_id, i.signal) for i in ongoing} == {
+            (ongoing[0].procedure_id, "malfunction"),
+            (ongoing[0].procedure_id, "bad"),
+        }
+        assert all(i.observed >= 10 for i in ongoing)
         for role, email, ministry in LOGINS:
             user = session.exec(select(StaffUser).where(StaffUser.email == email)).one()
             assert user.role == role and (user.ministry_id is None) == (ministry is None)
