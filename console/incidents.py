@@ -1,5 +1,6 @@
 """Incident banners: the spikes `retour.spikes` detected and that are still going on, shown
-on the inbox, on a procedure's console page and on its submissions' pages (own ministry only).
+on the inbox, on a procedure's console page and on its submissions' pages (own ministry only),
+one per procedure.
 """
 
 from __future__ import annotations
@@ -36,8 +37,14 @@ def open_incidents(
         statement = statement.where(col(Incident.ministry_id).in_(list(ministry_ids)))
     if procedure_id:
         statement = statement.where(Incident.procedure_id == procedure_id)
-    found = []
-    for incident, title in session.exec(statement).all():
+    found: list[IncidentView] = []
+    shown: set[str] = set()
+    rows = sorted(session.exec(statement).all(), key=lambda r: r[0].signal != "malfunction")
+    for incident, title in rows:
+        # One banner per procedure: malfunction reports rated « Mal » fire both signals.
+        if incident.procedure_id in shown:
+            continue
+        shown.add(incident.procedure_id)
         try:
             words = [str(w) for w in json.loads(incident.words or "[]")]
         except ValueError:
