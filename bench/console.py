@@ -96,6 +96,66 @@ def targets(settings: Settings) -> tuple[int, str, int, str]:
     return int(ministry), Cursor(received, int(ident)).encode(), int(feedback_id), str(size)
 
 
+def prepare_problems(agent: TestClient, feedback_id: int, token: str) -> tuple[int, float]:
+    """Wait for the app's similarity index (its first build runs in the background), then make
+    a problem of the submission's closest reports. Returns the problem and the build time."""
+    started = time.perf_counter()
+    while "en préparation" in agent.get(f"/console/feedback/{feedback_id}").text:
+        if time.perf_counter() - started > 1800:
+            raise SystemExit("the similarity index took more than 30 minutes")
+        time.sleep(1)
+    built = time.perf_counter() - started
+    page = agent.get(f"/console/?semblables={feedback_id}").text
+    ids = [part.split('"', 1)[0] for part in page.split('name="ids" value="')[1:]][:50]
+    procedures = {part.split('"', 1)[0] for part in page.split('href="/console/?procedure=')[1:]}
+    response = agent.post(
+        "/console/problems/new",
+        data={
+            "title": "Le bouton Valider ne répond pas",
+            "retour": ids,
+            "procedures": sorted(procedures) or [],
+            "csrf_token": token,
+        },
+    )
+    if response.status_code != 303:
+        # The form needs a procedure: take the submission's own.
+        form = agent.get(f"/console/problems/new?retour={feedback_id}").text
+        chosen = form.split('name="procedures" value="', 1)[1].split('"', 1)[0]
+        response = agent.post(
+            "/console/problems/new",
+            data={
+                "title": "Le bouton Valider",
+                "retour": ids,
+                "procedures": [chosen],
+                "csrf_token": token,
+            },
+        )
+    assert response.status_code == 303, response.text[:300]
+    return int(response.headers["location"].split("/")[3].split("?")[0]), built
+
+
+def index_costs(settings: Settings) -> None:
+    """The similarity index's build from scratch, and one incremental update, measured alone."""
+    from retour.similar_index import SimilarityIndex
+
+    engine = make_engine(settings)
+    index = SimilarityIndex(inline_max=10**9)
+    started = time.perf_counter()
+    index.refresh(engine)
+    build = time.perf_counter() - started
+    documents = index.stats.documents
+    index.last_id -= 1000  # the last 1,000 submissions read again, as new ones would be
+    started = time.perf_counter()
+    index.refresh(engine, every=0)
+    update = time.perf_counter() - started
+    engine.dispose()
+    print(
+        f"similarity index: {documents:,} comments indexed in {build:.1f} s; "
+        f"an update of 1,000 submissions in {update * 1000:.0f} ms",
+        flush=True,
+    )
+
+
 def measure(backend: str, settings: Settings, runs: int) -> list[tuple[str, float, float]]:
     ministry, cursor, feedback_id, size = targets(settings)
     app = create_app(settings)
@@ -121,6 +181,8 @@ def measure(backend: str, settings: Settings, runs: int) -> list[tuple[str, floa
             agent.post(
                 f"/console/feedback/{feedback_id}/{path}", data={**data, "csrf_token": token}
             )
+        problem_id, build_seconds = prepare_problems(agent, feedback_id, token)
+        print(f"[{backend}] similarity index built by the app in {build_seconds:.0f} s", flush=True)
         pages = [
             ("baseline: sign-in form (anonymous)", anonymous, "/console/login"),
             ("reference: signed-in 404 page (agent)", agent, "/console/nowhere"),
@@ -134,7 +196,11 @@ def measure(backend: str, settings: Settings, runs: int) -> list[tuple[str, floa
             (f"inbox, search « {SEARCH_WORD} »", agent, f"/console/?q={SEARCH_WORD}"),
             ("inbox, search two words", agent, "/console/?q=courriel+confirmation"),
             ("inbox, deep page (half-way)", agent, f"/console/?after={cursor}"),
-            ("submission page", agent, f"/console/feedback/{feedback_id}"),
+            ("submission page (with suggestions)", agent, f"/console/feedback/{feedback_id}"),
+            ("problem page (with candidates)", agent, f"/console/problems/{problem_id}"),
+            ("inbox, one problem's reports", agent, f"/console/?probleme={problem_id}"),
+            ("inbox, linked to no problem", agent, "/console/?probleme=aucun"),
+            ("inbox, similar to a submission", agent, f"/console/?semblables={feedback_id}"),
             ("inbox, first page (DINUM, all rows)", admin, "/console/"),
             ("inbox, status new (DINUM)", admin, "/console/?status=new"),
             (f"inbox, search « {SEARCH_WORD} » (DINUM)", admin, f"/console/?q={SEARCH_WORD}"),
@@ -168,6 +234,7 @@ def main() -> None:
     for backend in backends:
         settings = prepare(backend, args.rows, args.reuse)
         try:
+            index_costs(settings)
             report(backend, args.rows, measure(backend, settings, args.runs))
         finally:
             if not args.keep:

@@ -1,7 +1,9 @@
 """`/console/alerts`: a staff member subscribes to (or leaves) email alerts.
 
-Two kinds: an email on each batch of new submissions (all the procedures the member can see,
-or chosen ones) and a weekly digest. A member only ever chooses among their own ministry's
+Three kinds: an email on each batch of new submissions (all the procedures the member can
+see, or chosen ones), a weekly digest, and incidents (`retour.spikes`: a spike of malfunction
+reports or bad ratings on any of the member's procedures; followers of a procedure's new
+submissions get its incidents too). A member only ever chooses among their own ministry's
 procedures (all of them for DINUM admins); anything else posted is refused with 400.
 """
 
@@ -40,11 +42,18 @@ def _load(session: Session, user: CurrentUser) -> dict[str, Any]:
         "new_scope": "all" if "*" in new else ("some" if new else "none"),
         "chosen": new - {"*"},
         "digest": any(s.kind == "digest" for s in subscriptions),
+        "incident": any(s.kind == "incident" for s in subscriptions),
     }
 
 
 def _save(
-    session: Session, user: CurrentUser, *, scope: str, chosen: set[str], digest: bool
+    session: Session,
+    user: CurrentUser,
+    *,
+    scope: str,
+    chosen: set[str],
+    digest: bool,
+    incident: bool = False,
 ) -> bool:
     allowed = {p.id for p in _visible_procedures(session, user)}
     if not chosen <= allowed:
@@ -57,6 +66,8 @@ def _save(
             session.add(AlertSubscription(user_id=user.id, kind="new", procedure_id=procedure_id))
     if digest:
         session.add(AlertSubscription(user_id=user.id, kind="digest", procedure_id="*"))
+    if incident:
+        session.add(AlertSubscription(user_id=user.id, kind="incident", procedure_id="*"))
     return True
 
 
@@ -84,7 +95,13 @@ async def alerts_save(request: Request) -> Response:
         raise HTTPException(400, "Choix d’alerte inconnu.")
     chosen = {str(value) for value in form.getlist("procedure")} if scope == "some" else set()
     ok = await run_db(
-        request, _save, user, scope=scope, chosen=chosen, digest=form.get("digest") == "1"
+        request,
+        _save,
+        user,
+        scope=scope,
+        chosen=chosen,
+        digest=form.get("digest") == "1",
+        incident=form.get("incident") == "1",
     )
     if not ok:
         raise HTTPException(400, "Vous ne pouvez suivre que les démarches de votre ministère.")

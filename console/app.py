@@ -7,8 +7,10 @@ Composition in one place. To add a module's endpoints, give it a module-level
 Lifespan state (reach it as `request.state.<key>`): `console_engine` (SQLAlchemy engine,
 prefer `console.database.run_db`), `settings`, `console_login_throttle`, `console_oidc`
 (the ProConnect client, `console.oidc_client.OIDCClient`, or None when not configured),
-`console_api_limiter` (the staff API's rate limit). The staff API (`/api/v1/staff/`,
-`console.staff_api`) is outside `/console`: no session, no CSRF, a bearer key instead.
+`console_api_limiter` (the staff API's rate limit), `similarity` (the reports' similarity
+index, `retour.similar_index`; reach it with `console.suggestions.index_of`). The staff API
+(`/api/v1/staff/`, `console.staff_api`) is outside `/console`: no session, no CSRF, a bearer
+key instead.
 
 Middleware, outermost first: security headers (all responses) → signed sessions (only
 `/console…`) → CSRF (state-changing `/console…` requests). Static files are served at
@@ -40,9 +42,13 @@ from console import (
     exports,
     feedback,
     inbox,
+    inbox_problems,
     legal,
     oidc,
     open_data,
+    open_data_problems,
+    problems,
+    problems_actions,
     procedures,
     public,
     recording_pages,
@@ -59,6 +65,7 @@ from console.staff_api_auth import StaffApiLimiter
 from console.throttle import LoginThrottle
 from retour.db import make_engine
 from retour.settings import Settings
+from retour.similar_index import SimilarityIndex
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 FAVICON = STATIC_DIR / "dsfr" / "favicon" / "favicon.ico"
@@ -77,8 +84,12 @@ ROUTE_MODULES: list[Any] = [
     webhooks_pages,  # /console/webhooks
     staff_api,  # /api/v1/staff/… (Bearer API keys)
     procedures,
+    problems,  # /console/problems, one problem, its forms
+    problems_actions,  # a problem's status, merge, link, unlink
+    inbox_problems,  # /console/problems/link-all (every result of an inbox filter)
     public,  # /, /procedures/{id}
     open_data,
+    open_data_problems,  # /open-data/problems.csv|json
     suivi,
     legal,
     coverage,  # /console/coverage (DINUM)
@@ -113,6 +124,8 @@ def lifespan(settings: Settings) -> Any:
                     "console_login_throttle": LoginThrottle.from_settings(settings),
                     "console_oidc": oidc_client,
                     "console_api_limiter": StaffApiLimiter(settings),
+                    # Reports' terms in memory, built and kept up to date on demand.
+                    "similarity": SimilarityIndex(),
                 }
         finally:
             if oidc_client is not None:

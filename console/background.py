@@ -4,10 +4,11 @@
         yield state
 
 Every `ALERT_EVERY` seconds, when SMTP is configured (`RETOUR_SMTP_HOST`), it refreshes the
-summary tables and sends the alerts that are due (`retour.alerts.dispatch`); both are safe
-with several processes. Without SMTP nothing runs here: public pages keep their figures fresh
-themselves (`retour.stats.refresh_if_stale`), so a console without email writes nothing in the
-background.
+summary tables and sends the alerts that are due (`retour.alerts.dispatch`: new submissions,
+incidents, the weekly digest, the problems' answers); all are safe with several processes.
+Without SMTP only incident detection runs (`retour.spikes.record`, so that the console's
+incident banners appear; it writes only when an incident opens, changes or ends): public pages
+keep their figures fresh themselves (`retour.stats.refresh_if_stale`).
 
 Contact emails past their retention are erased every hour (`retour.retention`), starting a
 few minutes after start-up so that a restart loop does not turn into a purge loop.
@@ -28,6 +29,7 @@ from typing import Final
 
 from sqlalchemy.engine import Engine
 
+from retour import spikes
 from retour.alerts import dispatch
 from retour.retention import run_purge_periodically
 from retour.settings import Settings
@@ -72,6 +74,16 @@ async def _webhooks(engine: Engine, settings: Settings, every: float) -> None:
                 log.exception("webhook events or deliveries failed")
 
 
+async def _spikes(engine: Engine, every: float) -> None:
+    """Without SMTP no alert goes out, but incidents still show as banners in the console."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_to_completion(spikes.record, engine)
+        except Exception:  # a database outage must not end the loop
+            log.exception("incident detection failed")
+
+
 async def _purge_later(engine: Engine, settings: Settings) -> None:
     await asyncio.sleep(PURGE_FIRST_DELAY)
     await run_purge_periodically(engine, settings)
@@ -91,6 +103,8 @@ async def public_tasks(
     ]
     if settings.smtp_host:
         tasks.append(asyncio.create_task(_loop(engine, settings, every)))
+    else:
+        tasks.append(asyncio.create_task(_spikes(engine, every)))
     try:
         yield
     finally:

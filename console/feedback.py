@@ -8,7 +8,7 @@ message code (`?fait=…` or `?erreur=…`), so reloading never repeats it.
 from __future__ import annotations
 
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -19,18 +19,23 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from console import suggestions
 from console.auth import require_user
 from console.database import run_db, settings_of
+from console.incidents import IncidentView, open_incidents
 from console.labels import LABELS
 from console.params import parse_id
+from console.problems import WORDS as PROBLEM_WORDS
+from console.problems_data import open_problems
 from console.scope import CurrentUser, can_triage, ensure_same_ministry, require
 from console.templating import render, translate_for
-from retour import answer_mail, triage
+from retour import answer_mail, problems, triage
 from retour.mailer import MailNotConfigured, send_mail
 from retour.models import (
     Feedback,
     FeedbackNote,
     Ministry,
+    Problem,
     Procedure,
     PublicAnswer,
     StaffUser,
@@ -103,6 +108,8 @@ class FeedbackView:
     colleagues: list[tuple[int, str]]
     assignee_email: str | None
     recorded_by: str | None = None
+    problem: Problem | None = None
+    problem_choices: list[Problem] = field(default_factory=list)
 
 
 def load_view(session: Session, *, user: CurrentUser, ident: int) -> FeedbackView:
@@ -137,6 +144,8 @@ def load_view(session: Session, *, user: CurrentUser, ident: int) -> FeedbackVie
         colleagues=colleagues,
         assignee_email=email_of(feedback.assignee_id),
         recorded_by=email_of(feedback.recorded_by_id),
+        problem=problems.problem_of(session, ident),
+        problem_choices=open_problems(session, ministry_id=feedback.ministry_id),
     )
 
 
@@ -159,15 +168,27 @@ def _message(request: Request) -> dict[str, str] | None:
 
 async def feedback_page(request: Request) -> Response:
     user = require_user(request)
-    view = await run_db(request, load_view, user=user, ident=feedback_id(request))
+    index = suggestions.index_of(request)
+
+    def load(session: Session) -> tuple[FeedbackView, Any, list[IncidentView]]:
+        view = load_view(session, user=user, ident=feedback_id(request))
+        ongoing = open_incidents(
+            session, ministry_ids=None, procedure_id=view.feedback.procedure_id
+        )
+        return view, suggestions.for_feedback(session, index, view.feedback), ongoing
+
+    view, suggested, ongoing = await run_db(request, load)
     message = _message(request)
     in_status = message is not None and message["code"] in STATUS_MESSAGES
     context: dict[str, Any] = {
         **LABELS,
+        **PROBLEM_WORDS,
         "nav": "inbox",
         "view": view,
         "f": view.feedback,
         "page_link": safe_link(view.feedback.page_url),
+        "suggested": suggested,
+        "incidents": ongoing,
         "transitions": triage.allowed_transitions(view.feedback),
         "editable": can_triage(user),
         "flash": None if in_status else message,

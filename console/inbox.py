@@ -18,7 +18,9 @@ from starlette.routing import Route
 from console import charts
 from console.auth import require_user
 from console.database import run_db
+from console.inbox_problems import resolve_filters, row_problems
 from console.inbox_query import Cursor, InboxFilters, Page, fetch_page, status_counts
+from console.incidents import open_incidents
 from console.labels import (
     KIND_LABELS,
     LABELS,
@@ -35,6 +37,7 @@ from console.scope import (
     require,
     visible_ministry_ids,
 )
+from console.suggestions import index_of
 from console.templating import render, translate_for
 from retour import triage
 from retour.collation import french_key
@@ -173,15 +176,22 @@ async def inbox(request: Request) -> Response:
         chart_scope = [filters.ministry]
     cache = chart_cache(request)
 
-    def load(session: Session) -> tuple[InboxData, list[charts.WeekPoint]]:
+    index = index_of(request)
+
+    def load(session: Session) -> tuple[InboxData, list[charts.WeekPoint], Any, Any]:
         # One worker thread and one transaction for the whole page.
-        data = load_inbox(session, user=user, filters=filters, after=after, before=before)
+        resolved = resolve_filters(session, index, user, filters)
+        data = load_inbox(session, user=user, filters=resolved, after=after, before=before)
         points = chart_points(
             session, ministry_ids=chart_scope, procedure_id=filters.procedure, cache=cache
         )
-        return data, points
+        extra = row_problems(
+            session, index, data.page.rows, ministry_id=single_ministry(user, filters)
+        )
+        ongoing = open_incidents(session, ministry_ids=scope_of(user), procedure_id=None)
+        return data, points, extra, ongoing
 
-    data, points = await run_db(request, load)
+    data, points, problem_rows, ongoing = await run_db(request, load)
     volume_title = _("Retours par semaine")
     satisfaction_title = _("Satisfaction par semaine (sur 10)")
     context: dict[str, Any] = {
@@ -217,7 +227,11 @@ async def inbox(request: Request) -> Response:
             id_prefix="satisfaction",
         ),
         "flash": flash(request),
+        "problem_rows": problem_rows,
+        "incidents": ongoing,
+        "query_string": urlencode(filters.to_query()),
     }
+    context["row_text"]["problems"] = problem_rows
     return render(request, "inbox.html", context)
 
 
@@ -229,6 +243,9 @@ def row_text(_: Any) -> dict[str, Any]:
         "unregistered": _("Origine non enregistrée"),
         "pii": _("Données personnelles masquées"),
         "honeypot": _("Piège à robots"),
+        "problem_linked": _("Problème :"),
+        "problem_suggested": _("Ressemble au problème :"),
+        "similar": _("Retours semblables"),
         # Column names again, shown before each cell when rows are stacked on small screens.
         "col": {
             "received": _("Reçu le"),
@@ -251,6 +268,8 @@ def flash(request: Request) -> dict[str, str] | None:
     done = request.query_params.get("fait")
     changed = parse_int(request.query_params.get("n", "0"), maximum=BULK_MAX)
     skipped = parse_int(request.query_params.get("ignores", "0"), maximum=BULK_MAX)
+    if done == "lies" and changed is not None:
+        return {"type": "success", "text": _("{n} retour(s) lié(s) au problème.", n=changed)}
     if done == "lot" and changed is not None and skipped is not None:
         text = _("{changed} retour(s) modifié(s).", changed=changed)
         if skipped:

@@ -23,6 +23,7 @@ from retour.models import (
     STATUSES,
     Feedback,
     FeedbackStatusCount,
+    ProblemLink,
     UTCDateTime,
 )
 from retour.search import normalize_query, search_condition, sqlite_match_count
@@ -51,6 +52,10 @@ class InboxFilters:
     pii: str = ""  # "any" or one category
     spam: bool = False
     q: str = ""
+    problem: str = ""  # a problem's id, or "aucun" (linked to none)
+    similar: int | None = None  # reports like this submission (`console.inbox_problems`)
+    # The ids `similar` stands for, found by the similarity index (never in the address).
+    similar_ids: tuple[int, ...] | None = None
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> tuple[InboxFilters, list[str]]:
@@ -101,14 +106,23 @@ class InboxFilters:
             pii=_pii(params.get("pii", "").strip(), errors),
             spam=params.get("spam", "") in ("1", "on", "true"),
             q=normalize_query(params.get("q")),
+            problem=_problem(params.get("probleme", "").strip(), errors),
+            similar=number("semblables"),
         )
         return filters, errors
 
     def to_query(self) -> dict[str, str]:
         """The filters as query parameters (only those set), for links that keep them."""
-        names = {"date_from": "from", "date_to": "to"}
+        names = {
+            "date_from": "from",
+            "date_to": "to",
+            "problem": "probleme",
+            "similar": "semblables",
+        }
         out: dict[str, str] = {}
         for field in fields(self):
+            if field.name == "similar_ids":
+                continue
             value = getattr(self, field.name)
             if value in (None, "", False):
                 continue
@@ -157,6 +171,13 @@ def _pii(value: str, errors: list[str]) -> str:
     # Categories are the redaction rules' names; accept any such word, not only today's list.
     if value and not (value == "any" or PII_CATEGORY_RE.fullmatch(value)):
         errors.append("pii")
+        return ""
+    return value
+
+
+def _problem(value: str, errors: list[str]) -> str:
+    if value and not (value == "aucun" or (value.isdigit() and len(value) < 12)):
+        errors.append("probleme")
         return ""
     return value
 
@@ -222,6 +243,15 @@ def filter_conditions(
     elif filters.pii:
         padded = " " + col(Feedback.pii_categories) + " "
         conditions.append(padded.like(f"% {filters.pii} %"))
+    if filters.problem == "aucun":
+        conditions.append(col(Feedback.id).not_in(select(ProblemLink.feedback_id)))
+    elif filters.problem:
+        linked = select(ProblemLink.feedback_id).where(
+            ProblemLink.problem_id == int(filters.problem)
+        )
+        conditions.append(col(Feedback.id).in_(linked))
+    if filters.similar is not None:
+        conditions.append(col(Feedback.id).in_(list(filters.similar_ids or ())))
     if filters.q:
         condition = search_condition(dialect, filters.q, walk_index=walk_index)
         if condition is not None:

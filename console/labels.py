@@ -84,6 +84,9 @@ HISTORY_LABELS: Final = {
     "answer_email": "Réponse envoyée par courriel",
     "contact_email_purged": "Adresse électronique de l'usager effacée",
     "record": "Retour enregistré par un agent",
+    "problem_link": "Lié à un problème",
+    "problem_unlink": "Retiré d'un problème",
+    "problem_answer_email": "Réponse du problème envoyée par courriel",
 }
 
 LABELS: Final[dict[str, object]] = {

@@ -27,6 +27,7 @@ from console.formatting import Formats
 from console.templating import locale_of, render
 from retour.figures import procedure_figures
 from retour.models import utcnow
+from retour.problems_public import FIELDS as PROBLEM_FIELDS
 from retour.stats import fresh_connection, summary_stamp
 
 LICENSE: Final = "etalab-2.0"
@@ -202,6 +203,7 @@ async def open_data_page(request: Request) -> Response:
             "license_url": LICENSE_URL,
             "procedure_fields": PROCEDURE_FIELDS,
             "answer_fields": ANSWER_FIELDS,
+            "problem_fields": PROBLEM_FIELDS,
             "min_count": settings_of(request).public_min_count,
         },
     )

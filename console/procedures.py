@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from markupsafe import escape
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -27,6 +28,7 @@ from console import procedures_data as data
 from console import procedures_import
 from console.auth import require_user
 from console.database import run_db, settings_of
+from console.incidents import IncidentView, open_incidents
 from console.params import parse_id
 from console.scope import can_manage_procedures, is_admin, require
 from console.templating import render, translate_for
@@ -212,7 +214,13 @@ async def procedure_edit(request: Request) -> Response:
 async def procedure_page(request: Request) -> Response:
     user = require_user(request)
     procedure_id = request.path_params["procedure_id"]
-    detail = await run_db(request, data.procedure_detail, user, procedure_id)
+
+    def load(session: Session) -> tuple[data.ProcedureDetail, list[IncidentView]]:
+        detail = data.procedure_detail(session, user, procedure_id)
+        ongoing = open_incidents(session, ministry_ids=None, procedure_id=detail.procedure.id)
+        return detail, ongoing
+
+    detail, ongoing = await run_db(request, load)
     _ = translate_for(request)
     done = {
         "cree": _("La démarche est créée."),
@@ -237,6 +245,7 @@ async def procedure_page(request: Request) -> Response:
             "button_labels": BUTTON_STATE_LABELS,
             "button_badges": BUTTON_STATE_BADGES,
             "flash": {"type": "success", "text": done} if done else None,
+            "incidents": ongoing,
         },
     )
 

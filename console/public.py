@@ -35,10 +35,13 @@ from retour.figures import (
     procedure_history,
 )
 from retour.models import utcnow
+from retour.problem_words import PUBLIC_PROBLEM_STATUS_LABELS
+from retour.problems_public import public_problems
 from retour.stats import fresh_connection
 
 PAGE_SIZE: Final = 100
 ANSWERS_PAGE_SIZE: Final = 20
+LATEST_FIXES: Final = 5
 # Sort keys of the dashboard table and the attribute each one sorts on.
 SORTS: Final = {
     "title": "title",
@@ -143,15 +146,18 @@ def sort_figures(figures: list[ProcedureFigures], sort: str, order: str) -> list
 
 def _load_dashboard(
     session: Session, *, min_count: int
-) -> tuple[list[ProcedureFigures], dict[int, float | None]]:
+) -> tuple[list[ProcedureFigures], dict[int, float | None], list[dict[str, Any]]]:
     connection = fresh_connection(session)
-    return procedure_figures(connection, min_count=min_count), ministry_medians(connection)
+    fixes = public_problems(connection, fixed_only=True, limit=LATEST_FIXES)
+    return procedure_figures(connection, min_count=min_count), ministry_medians(connection), fixes
 
 
 async def dashboard(request: Request) -> Response:
     settings = settings_of(request)
     query = DashboardQuery.from_request(request)
-    figures, medians = await run_db(request, _load_dashboard, min_count=settings.public_min_count)
+    figures, medians, fixes = await run_db(
+        request, _load_dashboard, min_count=settings.public_min_count
+    )
     ministries = sorted(
         {(f.ministry_slug, f.ministry_name) for f in figures}, key=lambda m: french_key(m[1])
     )
@@ -174,6 +180,7 @@ async def dashboard(request: Request) -> Response:
             "loop_rows": sorted(by_ministry(figures, medians), key=lambda g: french_key(g.name)),
             "min_count": settings.public_min_count,
             "sorts": SORTS,
+            "latest_fixes": fixes,
         },
     )
 
@@ -198,9 +205,21 @@ def _load_procedure(
             "AND f.status <> 'spam' "
             "ORDER BY a.published_at DESC, a.id DESC LIMIT :limit OFFSET :offset"
         ),
-        {"p": procedure_id, "limit": ANSWERS_PAGE_SIZE, "offset": (page - 1) * ANSWERS_PAGE_SIZE},
+        {
+            "p": procedure_id,
+            "limit": ANSWERS_PAGE_SIZE + 1,
+            "offset": (page - 1) * ANSWERS_PAGE_SIZE,
+        },
     ).all()
-    return {"figure": found[0], "history": history, "answers": [_answer(row) for row in answers]}
+    return {
+        "figure": found[0],
+        "history": history,
+        "answers": [_answer(row) for row in answers[:ANSWERS_PAGE_SIZE]],
+        # One row more than shown tells whether another page follows (`figure.answers` also
+        # counts the reports answered through a problem, which are not listed one by one).
+        "has_next": len(answers) > ANSWERS_PAGE_SIZE,
+        "problems": public_problems(connection, procedure_id=procedure_id),
+    }
 
 
 def _answer(row: Any) -> dict[str, Any]:
@@ -222,7 +241,6 @@ async def procedure_page(request: Request) -> Response:
     )
     if data is None:
         raise HTTPException(404)
-    figure: ProcedureFigures = data["figure"]
     _ = translate_for(request)
     points = [
         WeekPoint(w.week, bad=w.bad, average=w.average, good=w.good) for w in data["history"].weeks
@@ -244,10 +262,10 @@ async def procedure_page(request: Request) -> Response:
             "fmt": Formats(locale_of(request)),
             "min_count": settings.public_min_count,
             "page": page,
-            "has_next": figure.answers > page * ANSWERS_PAGE_SIZE,
             "kind_labels": KIND_LABELS,
             "status_labels": STATUS_LABELS,
             "channel_labels": CHANNEL_LABELS,
+            "problem_labels": PUBLIC_PROBLEM_STATUS_LABELS,
         },
     )
 

@@ -2,7 +2,8 @@
 
 The receipt is the only key (nothing else identifies the citizen), so the page shows what is
 safe to show to whoever holds it: the procedure, the status in plain words, the dates and the
-answer once published. Never the comment itself nor the contact email. No cookie, not cached,
+answer once published — its own, or that of the problem it was grouped into once that problem
+is fixed (or will not be). Never the comment itself nor the contact email. No cookie, not cached,
 not indexed. An unknown or malformed receipt is a 404 page.
 """
 
@@ -21,6 +22,8 @@ from console.formatting import Formats
 from console.templating import locale_of, render
 from retour.i18n import LOCALES
 from retour.models import Feedback, Procedure, PublicAnswer
+from retour.problem_words import PUBLIC_PROBLEM_STATUS_LABELS
+from retour.problems import problem_of
 from retour.receipts import normalize_receipt
 
 # What each status means to the citizen; the honeypot shows as "new", never as caught.
@@ -44,7 +47,10 @@ def _load(session: Session, receipt: str) -> dict[str, Any] | None:
         select(PublicAnswer).where(PublicAnswer.feedback_id == feedback.id)
     ).first()
     status = "new" if feedback.honeypot else feedback.status
+    # The answer of the problem the report was grouped into, while that problem is closed.
+    problem = None if feedback.honeypot or status == "spam" else problem_of(session, feedback.id)  # type: ignore[arg-type]
     return {
+        "problem": problem if problem is not None and problem.answered_at else None,
         "receipt": receipt,
         "procedure_title": procedure.title if procedure else feedback.procedure_id,
         "status": status,
@@ -63,6 +69,7 @@ async def suivi(request: Request) -> Response:
         raise HTTPException(404, "Aucun retour ne correspond à ce numéro de suivi.")
     label, explanation = EXPLANATIONS[data["status"]]
     context = {**data, "label": label, "explanation": explanation, "nav": "suivi"}
+    context["problem_labels"] = PUBLIC_PROBLEM_STATUS_LABELS
     context["fmt"] = Formats(locale_of(request))
     return render(request, "public/suivi.html", context, headers=dict(HEADERS))
 

@@ -20,6 +20,7 @@ Every template receives, besides the given context:
   `is_admin(user)` from `console.scope`;
 - the filter `french_spacing`: no-break spaces before « : ; ? ! » (`retour.typography`; `_()`
   already applies it to French text, the filter is for French words written outside `_()`);
+- the filter `guillemets`: `{{ word|guillemets }}` → « word »;
 - the filter `paris_time`: `{{ moment|paris_time }}` → "23/11/2026 02:46", Paris time as the
   inbox shows it (`console.labels.format_datetime`), so one event reads the same everywhere.
 
@@ -82,8 +83,14 @@ def paris_time(value: dt.datetime | None) -> str:
     return format_datetime(value)
 
 
+def guillemets(value: str) -> str:
+    """A quoted word, as French writes it: « étape 3 » (no-break spaces inside)."""
+    return f"«\u00a0{value}\u00a0»"
+
+
 environment.filters["paris_time"] = paris_time
 environment.filters["french_spacing"] = french_spacing
+environment.filters["guillemets"] = guillemets
 templates = Jinja2Templates(env=environment)
 
 

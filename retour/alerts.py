@@ -72,6 +72,8 @@ class DispatchResult:
     emails_sent: int = 0
     emails_failed: int = 0
     digest_week: str | None = None
+    incidents: int = 0
+    problem_answers: int = 0
 
 
 def subscribers(connection: Connection, kind: str) -> list[Subscriber]:
@@ -246,7 +248,11 @@ def digest_emails(
 def dispatch(
     engine: Engine, settings: Settings, *, now: dt.datetime | None = None
 ) -> DispatchResult:
-    """Send what is due: new-submission alerts, and the weekly digest once a week."""
+    """Send what is due: new-submission alerts, incident alerts (`retour.spikes`), problems'
+    answers to the citizens who asked for one (`retour.problem_mail`), and the weekly digest
+    once a week."""
+    from retour import incident_alerts, problem_mail, spikes  # they import this module
+
     now = now or utcnow()
     rows = _claim_new(engine, now)
     messages: list[tuple[str, str, str]] = []
@@ -257,13 +263,27 @@ def dispatch(
             theirs = [r for r in rows if person.wants(r.procedure_id, r.ministry_id)]
             if theirs:
                 messages.append((person.email, *new_submission_email(settings, theirs)))
+    incidents = 0
+    for incident_id in spikes.record(engine, now=now):
+        if spikes.claim(engine, incident_id, now):
+            incidents += 1
+            with engine.connect() as connection:
+                messages += incident_alerts.incident_emails(connection, settings, incident_id)
+    answers = problem_mail.send_problem_answers(engine, settings, now=now)
     digest_week = None
     if _claim_digest(engine, now):
         digest_week = iso_week(now.date())
         with engine.connect() as connection:
             messages += digest_emails(connection, settings, now.date())
     sent, failed = _send_each(settings, messages)
-    return DispatchResult(len(rows), sent, failed, digest_week)
+    return DispatchResult(
+        len(rows),
+        sent + answers.sent,
+        failed + answers.failed,
+        digest_week,
+        incidents,
+        answers.sent,
+    )
 
 
 @click.group()

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from retour import demo_data as words
-from retour import stats
+from retour import demo_problems, stats
 from retour.accounts import create_user
 from retour.db import session_scope
 from retour.demo_feedback import Generated, generate
@@ -166,6 +166,8 @@ def load_demo(
         )
         connection = session.connection()
         count = _insert_all(connection, generated)
+        say("Problems, and a spike in progress…")
+        demo_problems.add_problems(session, rng, now)
         session.add(
             AuditEvent(
                 actor_label="demo",
@@ -175,6 +177,7 @@ def load_demo(
                 detail=json.dumps({"seed": SEED}),
             )
         )
+    demo_problems.record_spike(engine, now)
     say("Public figures…")
     _refresh_stats(engine, now)
     return (

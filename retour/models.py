@@ -485,3 +485,93 @@ class FeedbackStatusCount(SQLModel, table=True):
     status: str = Field(primary_key=True, max_length=16)
     ministry_id: int = Field(foreign_key="ministry.id", index=True)
     count: int = Field(default=0, sa_type=BigInteger)
+
+
+# --- Problems: what many citizens report, fixed once (issue 17) ---------------------------
+
+PROBLEM_STATUSES: Final = ("open", "planned", "fixed", "wont_fix")
+# Where each problem status may go next; a closed problem can be reopened.
+PROBLEM_TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
+    "open": ("planned", "fixed", "wont_fix"),
+    "planned": ("open", "fixed", "wont_fix"),
+    "fixed": ("open",),
+    "wont_fix": ("open",),
+}
+# While a problem is in one of these, its public answer reaches every linked submission.
+PROBLEM_CLOSED: Final = ("fixed", "wont_fix")
+# What an incident watches on a procedure: malfunction reports, or "bad" ratings.
+INCIDENT_SIGNALS: Final = ("malfunction", "bad")
+
+
+class Problem(SQLModel, table=True):
+    """A problem many citizens report on a ministry's procedures, tracked to a fix.
+
+    Title, status, dates, reason and public answer are published; the description is not."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    status: str = Field(default="open", max_length=16)
+    # Why it will not be fixed (required for `wont_fix`), in the administration's words.
+    reason: str = Field(default="", sa_type=Text)
+    public_answer: str = Field(default="", sa_type=Text)
+    owner_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    # Kept by `retour.problems` on every link and unlink: lists never count links.
+    reports: int = Field(default=0)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    planned_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set while the answer is published to the linked submissions (status fixed/wont_fix).
+    answered_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A problem merged into another one: its links moved there; it is no longer listed.
+    merged_into_id: int | None = Field(default=None, foreign_key="problem.id")
+
+
+class ProblemProcedure(SQLModel, table=True):
+    """A procedure (of the problem's ministry) that the problem concerns."""
+
+    __tablename__ = "problem_procedure"
+
+    problem_id: int = Field(foreign_key="problem.id", primary_key=True)
+    procedure_id: str = Field(
+        foreign_key="procedure.id", primary_key=True, max_length=64, index=True
+    )
+
+
+class ProblemLink(SQLModel, table=True):
+    """A submission linked to a problem; a submission belongs to at most one problem."""
+
+    __tablename__ = "problem_link"
+    __table_args__ = (Index("ix_problem_link_problem", "problem_id", "linked_at"),)
+
+    feedback_id: int = Field(sa_type=BigId, foreign_key="feedback.id", primary_key=True)
+    problem_id: int = Field(foreign_key="problem.id")
+    linked_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    linked_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    # The problem's answer was emailed to the citizen (who had asked for an answer).
+    emailed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A sender took this email; another process leaves it alone until it is stale.
+    email_claimed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Incident(SQLModel, table=True):
+    """A spike of malfunction reports or bad ratings on a procedure (`retour.spikes`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    procedure_id: str = Field(foreign_key="procedure.id", max_length=64, index=True)
+    ministry_id: int = Field(foreign_key="ministry.id", index=True)
+    signal: str = Field(max_length=16)
+    started_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    ended_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The test that fired: reports in the last hour against the usual rate.
+    observed: int = 0
+    expected: float = 0.0
+    p_value: float = 1.0
+    # JSON list of the reports' most common words.
+    words: str = Field(default="[]", sa_type=Text)
+    alerted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    problem_id: int | None = Field(default=None, foreign_key="problem.id")

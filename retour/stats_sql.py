@@ -2,6 +2,9 @@
 
 Assembled from this module's constants only, never from input (hence the `noqa: S608`
 marks); every value is a bound parameter. `where` fragments come from `retour.stats`.
+
+A submission counts as answered when it has its own public answer or belongs to a problem
+whose answer is published (fixed or will not be fixed: `problem.answered_at`).
 """
 
 from __future__ import annotations
@@ -60,9 +63,11 @@ def day_insert_sql(dialect: str, where: str) -> str:
             {_public("f.satisfaction = 3")}, {_public("f.satisfaction = 2")},
             {_public("f.satisfaction = 1")}, {kinds},
             {_public("f.status <> 'new'")}, {_public("f.acknowledged_at IS NOT NULL")},
-            {_public("a.id IS NOT NULL")},
+            {_public("(a.id IS NOT NULL OR pr.id IS NOT NULL)")},
             SUM(CASE WHEN f.pii_categories <> '' THEN 1 ELSE 0 END), {channels}
         FROM feedback f LEFT JOIN public_answer a ON a.feedback_id = f.id
+        LEFT JOIN problem_link pl ON pl.feedback_id = f.id
+        LEFT JOIN problem pr ON pr.id = pl.problem_id AND pr.answered_at IS NOT NULL
         WHERE NOT f.honeypot AND {where}
         GROUP BY f.procedure_id, {day}
     """  # noqa: S608

@@ -18,6 +18,7 @@ Works on both backends (the `settings` fixture is parametrised by tests/conftest
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from console.app import create_app
 from retour.models import Ministry, StaffUser
 from retour.settings import Settings
 from tests.factories import make_ministry, make_user
+from tests.mail import Inbox, smtp_server
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 but works with httpx; the warning is not ours to act on.
@@ -126,3 +128,14 @@ def client_for(
             return client
 
         yield make
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A local SMTP server for the test: (its inbox, its port)."""
+    yield from smtp_server()
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp: tuple[Inbox, int]) -> Settings:
+    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=smtp[1])

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import email
 import threading
-from collections.abc import Iterator
-from email.message import Message
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import update
 from sqlmodel import Session, select
 
@@ -20,43 +15,7 @@ from retour.stats import refresh, state_table
 from tests.console.public_data import MARKER
 from tests.factories import make_feedback, make_procedure, make_user
 from tests.live import free_port
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls it by this name
-        with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Message]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def mail_settings(settings, smtp):
-    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=smtp[1])
-
-
-def body(message: Message) -> str:
-    payload = message.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode("utf-8")
+from tests.mail import body
 
 
 def subscribe(session: Session, user, kind: str, procedure_id: str = "*") -> None:

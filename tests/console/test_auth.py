@@ -31,6 +31,7 @@ def test_navigation_follows_the_role(client_for):
     expected = {
         "admin": [
             "/console/",
+            "/console/problems",
             "/console/procedures",
             "/console/users",
             "/console/api-keys",
@@ -38,12 +39,13 @@ def test_navigation_follows_the_role(client_for):
         ],
         "ministry_admin": [
             "/console/",
+            "/console/problems",
             "/console/procedures",
             "/console/users",
             "/console/api-keys",
         ],
-        "agent": ["/console/", "/console/procedures"],
-        "viewer": ["/console/", "/console/procedures"],
+        "agent": ["/console/", "/console/problems", "/console/procedures"],
+        "viewer": ["/console/", "/console/problems", "/console/procedures"],
     }
     for role, links in expected.items():
         assert nav_links(client_for(role).get("/console/procedures").text) == links, role

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from starlette.routing import Route
 
+from retour import problems
 from retour.api_keys import create_key
 from retour.models import AccessRequest, WebhookDelivery, utcnow
 from retour.receipts import new_receipt
@@ -80,6 +81,25 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
         )
         for action in ("status", "assign", "notes", "tags", "tags/remove", "answer", "answer/email")
     },
+    # --- problems (issue 17) ---
+    ("GET", "/console/problems"): row(),
+    ("GET", "/console/problems/new"): row(viewer=403),
+    ("POST", "/console/problems/new"): row(LOGIN, 400, 400, 400, 403),
+    ("POST", "/console/problems/link"): row(LOGIN, 400, 400, 400, 403),
+    ("POST", "/console/problems/link-all"): row(LOGIN, 400, 400, 400, 403),
+    ("GET", "/console/problems/{problem_id:id}"): row(other=OTHER_404),
+    ("GET", "/console/problems/{problem_id:id}/edit"): row(
+        viewer=403, other=OTHER_READ_ONLY_FORBIDDEN
+    ),
+    ("POST", "/console/problems/{problem_id:id}/edit"): row(
+        LOGIN, 400, 400, 400, 403, other=OTHER_READ_ONLY_FORBIDDEN
+    ),
+    **{
+        ("POST", f"/console/problems/{{problem_id:id}}/{action}"): row(
+            LOGIN, DONE, DONE, DONE, 403, other=OTHER_404
+        )
+        for action in ("status", "merge", "link", "unlink")
+    },
     # --- people ---
     ("GET", "/console/users"): row(**MANAGERS_ONLY),
     ("GET", "/console/users/new"): row(**MANAGERS_ONLY),
@@ -126,6 +146,8 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/open-data/procedures.json"): public(),
     ("GET", "/open-data/answers.csv"): public(),
     ("GET", "/open-data/answers.json"): public(),
+    ("GET", "/open-data/problems.csv"): public(),
+    ("GET", "/open-data/problems.json"): public(),
     ("GET", "/suivi"): public(),
     ("GET", "/suivi/{receipt}"): public(other=True),
     ("GET", "/accessibilite"): public(),
@@ -203,6 +225,7 @@ class Objects:
     key_id: int
     endpoint_id: int
     delivery_id: int
+    problem_id: int
 
     def fill(self, path: str) -> str:
         return (
@@ -214,6 +237,7 @@ class Objects:
             .replace("{feedback_id:bigid}", str(self.feedback_id))
             .replace("{user_id:id}", str(self.user_id))
             .replace("{receipt}", self.receipt)
+            .replace("{problem_id:id}", str(self.problem_id))
         )
 
 
@@ -243,6 +267,13 @@ def objects_in(session: Any, ministry: Any) -> Objects:
         give_up_at=utcnow(),
     )
     session.add_all([request, delivery])
+    problem = problems.create_problem(
+        session,
+        actor=make_user(session, role="agent", ministry=ministry),
+        ministry_id=ministry.id,
+        title="Un problème",
+        procedure_ids=[procedure.id],
+    )
     session.commit()
     assert request.id and key.id and endpoint.id and delivery.id
     return Objects(
@@ -254,6 +285,7 @@ def objects_in(session: Any, ministry: Any) -> Objects:
         key.id,
         endpoint.id,
         delivery.id,
+        problem.id,
     )
 
 

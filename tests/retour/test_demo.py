@@ -16,7 +16,15 @@ from retour.cli import main
 from retour.db import make_engine
 from retour.demo import load_demo
 from retour.demo_data import DEMO_PASSWORD, LOGINS
-from retour.models import Feedback, ImpressionCount, Procedure, ProcedureOrigin, StaffUser
+from retour.models import (
+    Feedback,
+    ImpressionCount,
+    Incident,
+    Problem,
+    Procedure,
+    ProcedureOrigin,
+    StaffUser,
+)
 from retour.passwords import verify_password
 from retour.settings import Settings
 
@@ -53,6 +61,18 @@ def test_demo_twice_changes_nothing_and_prints_logins(
     assert 15_000 <= counts["feedback"] <= 30_000
     assert counts["public_answer"] > 50 and counts["feedback_note"] > 100
     with Session(engine) as session:
+        # The loop closing: problems fixed, planned and not to be fixed, and a spike going on.
+        demo_problems = session.exec(select(Problem)).all()
+        assert {p.status for p in demo_problems} == {"fixed", "planned", "wont_fix"}
+        assert all(p.reports >= 3 for p in demo_problems)
+        assert all(p.answered_at for p in demo_problems if p.status == "fixed")
+        ongoing = session.exec(select(Incident).where(Incident.ended_at == None)).all()  # noqa: E711
+        # Malfunction reports rated « Mal »: both signals fire, on one procedure.
+        assert {(i.procedure_id, i.signal) for i in ongoing} == {
+            (ongoing[0].procedure_id, "malfunction"),
+            (ongoing[0].procedure_id, "bad"),
+        }
+        assert all(i.observed >= 10 for i in ongoing)
         for role, email, ministry in LOGINS:
             user = session.exec(select(StaffUser).where(StaffUser.email == email)).one()
             assert user.role == role and (user.ministry_id is None) == (ministry is None)

@@ -31,33 +31,36 @@ def test_no_submission_index_is_a_prefix_of_another(engine: Engine) -> None:
                 assert other_columns[: len(columns)] != columns, f"{name} is a prefix of {other}"
 
 
-def test_migrations_and_models_agree_on_tables_and_columns(engine: Engine) -> None:
-    """`retour/models.py` and the migrations describe the same tables and columns."""
+# Hand-written in migration 0002 and deliberately not in the models (dialect-specific).
+NOT_IN_MODELS = {
+    "feedback_fts",
+    "ix_feedback_inbox_procedure",
+    "ix_feedback_inbox_status",
+    "ix_feedback_received",
+    "ix_feedback_status_all",
+    "ix_feedback_comment_fts",
+}
+
+
+def _named(diff: object) -> str:
+    # A diff is a tuple (action, object, ...), or a list of column-level tuples.
+    item = diff[0] if isinstance(diff, list) else diff
+    thing = item[1] if not isinstance(item[1], str) else item[3]  # type: ignore[index]
+    return str(getattr(thing, "name", thing))
+
+
+def test_models_and_migrations_agree(engine: Engine) -> None:
+    """A table, column or index in the models is created by the migrations, and back."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
     with engine.connect() as connection:
         diffs = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
-    # Full-text search lives outside the models on purpose (migration 0002).
-    structural = [
-        (diff[0], diff[1].name if diff[0].endswith("table") else (diff[2], diff[3].name))
+    unexpected = [
+        diff
         for diff in diffs
-        if isinstance(diff, tuple)
-        and diff[0] in ("add_table", "remove_table", "add_column", "remove_column")
+        if not any(_named(diff).startswith(name) for name in NOT_IN_MODELS)
+        and "comment_tsv" not in str(diff)
     ]
-    ignored = {
-        "feedback_fts",
-        "feedback_fts_data",
-        "feedback_fts_idx",
-        "feedback_fts_docsize",
-        "feedback_fts_config",
-        "alembic_version",
-    }
-    structural = [
-        item
-        for item in structural
-        if not (isinstance(item[1], str) and item[1] in ignored)
-        and item[1] != ("feedback", "comment_tsv")
-    ]
-    assert structural == []
+    assert unexpected == []
