@@ -38,7 +38,7 @@ from console.scope import (
     visible_ministry_ids,
 )
 from console.suggestions import index_of
-from console.templating import render, translate_for
+from console.templating import plural_for, render, translate_for
 from retour import triage
 from retour.collation import french_key
 from retour.models import STATUSES, Ministry, Procedure, StaffUser
@@ -265,17 +265,20 @@ def row_text(_: Any) -> dict[str, Any]:
 
 def flash(request: Request) -> dict[str, str] | None:
     _ = translate_for(request)
+    plural = plural_for(request)
     done = request.query_params.get("fait")
     changed = parse_int(request.query_params.get("n", "0"), maximum=BULK_MAX)
     skipped = parse_int(request.query_params.get("ignores", "0"), maximum=BULK_MAX)
     if done == "lies" and changed is not None:
-        return {"type": "success", "text": _("{n} retour(s) lié(s) au problème.", n=changed)}
+        text = plural("{n} retour lié au problème.", "{n} retours liés au problème.", changed)
+        return {"type": "success", "text": text}
     if done == "lot" and changed is not None and skipped is not None:
-        text = _("{changed} retour(s) modifié(s).", changed=changed)
+        text = plural("{n} retour modifié.", "{n} retours modifiés.", changed)
         if skipped:
-            text += " " + _(
-                "{skipped} ignoré(s) : le circuit de traitement ne le permet pas.",
-                skipped=skipped,
+            text += " " + plural(
+                "{n} ignoré : le circuit de traitement ne le permet pas.",
+                "{n} ignorés : le circuit de traitement ne le permet pas.",
+                skipped,
             )
         return {"type": "success", "text": text}
     if request.query_params.get("erreur") == "attribution":

@@ -150,7 +150,7 @@ def test_bulk_acknowledge_with_the_keyboard(browser, live, world, session) -> No
         press_until_focused(page, "form[action='/console/bulk'] button[type=submit]")
         page.keyboard.press("Enter")
         page.wait_for_url("**fait=lot**")
-        assert "2 retour(s) modifié(s)." in page.locator("[role=status]").inner_text()
+        assert "2 retours modifiés." in page.locator("[role=status]").inner_text()
     finally:
         context.close()
     session.rollback()
