@@ -17,7 +17,7 @@ T0 = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
 
 
 def row_ids(html: str) -> list[int]:
-    return [int(n) for n in re.findall(r'href="/console/feedback/(\d+)"', html)]
+    return [int(n) for n in re.findall(r'href="/console/feedback/(\d+)(?:\?liste=[^"]*)?"', html)]
 
 
 def link(html: str, label: str) -> str | None:
