@@ -47,6 +47,7 @@ from console import (
     legal,
     oidc,
     open_data,
+    open_data_excel,
     open_data_problems,
     problems,
     problems_actions,
@@ -91,6 +92,7 @@ ROUTE_MODULES: list[Any] = [
     inbox_problems,  # /console/problems/link-all (every result of an inbox filter)
     public,  # /, /procedures/{id}
     open_data,
+    open_data_excel,  # /open-data/procedures-excel.csv (the register for French Excel)
     open_data_problems,  # /open-data/problems.csv|json
     suivi,
     legal,

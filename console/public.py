@@ -128,7 +128,8 @@ def _matches(figure: ProcedureFigures, query: DashboardQuery) -> bool:
         low, high = SCORE_BANDS[query.score]
         if figure.satisfaction_score is None or not low <= figure.satisfaction_score < high:
             return False
-    return not query.q or query.q.casefold() in figure.title.casefold()
+    # Accents and case do not count: « sejour » finds « Titre de séjour ».
+    return not query.q or french_key(query.q)[0] in french_key(figure.title)[0]
 
 
 def sort_figures(figures: list[ProcedureFigures], sort: str, order: str) -> list[ProcedureFigures]:
