@@ -19,11 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from console.charts import WeekPoint, describe_volume, volume_svg
+from console.charts import WeekPoint, describe_volume, satisfaction_svg, volume_svg
 from console.database import run_db, settings_of
 from console.formatting import Formats
 from console.labels import CHANNEL_LABELS
 from console.params import parse_page
+from console.public_trends import describe_rolling, rolling_points
 from console.templating import locale_of, render, translate_for
 from retour.collation import french_key
 from retour.figures import (
@@ -252,11 +253,22 @@ async def procedure_page(request: Request) -> Response:
         desc=describe_volume(points, _),
         id_prefix="volume",
     )
+    # Satisfaction over time: a rolling three months (console/public_trends.py).
+    rolling = rolling_points(points)
+    rolling_svg = satisfaction_svg(
+        rolling,
+        title=_("Satisfaction sur 10, sur trois mois glissants"),
+        desc=describe_rolling(rolling, _),
+        id_prefix="satisfaction",
+    )
     return render(
         request,
         "public/procedure.html",
         {
             **data,
+            "rolling_points": rolling,
+            "rolling_svg": rolling_svg,
+            "rolling_summary": describe_rolling(rolling, _),
             "volume_svg": volume,
             "points": points,
             "nav": "dashboard",

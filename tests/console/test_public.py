@@ -200,3 +200,13 @@ def test_name_search_ignores_accents_and_case_and_counts_agree(client_for, known
     assert "2 démarches correspondent." in both
     english = client.get("/?q=passeport&lang=en").text
     assert "1 procedure matches." in english
+
+
+def test_procedure_page_shows_satisfaction_over_time(client_for, known) -> None:
+    page = client_for(None).get(f"/procedures/{known.passport.id}").text
+    assert "Satisfaction sur 10, sur les trois mois précédant chaque semaine" in page
+    assert 'id="satisfaction-resume"' in page
+    assert "Note de satisfaction sur 10, sur les trois mois précédant chaque semaine" in page or (
+        "Pas encore assez d’avis" in page
+    )
+    assert 'id="tableau-satisfaction"' in page  # the chart's data table
