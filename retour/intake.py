@@ -64,21 +64,19 @@ def store_feedback(
 
     A client_id already stored is skipped by ON CONFLICT DO NOTHING and read back; a receipt
     that collided (rare) is skipped the same way, and its row is tried again with another."""
-    insert = _insert(connection)
+    # Executed with many parameter sets: SQLAlchemy sends it as multi-row INSERTs
+    # ("insertmanyvalues") and compiles it once; `.values(rows)` was compiled anew each time.
+    insert = (
+        _insert(connection)(FEEDBACK)
+        .on_conflict_do_nothing()
+        .returning(FEEDBACK.c.id, FEEDBACK.c.client_id, FEEDBACK.c.receipt)
+    )
     # One row per client_id: the first one sent wins, as it would in separate commits.
     todo = list({row["client_id"]: row for row in reversed(rows)}.values())
     stored: dict[str, tuple[int, str]] = {}
     for _attempt in range(RECEIPT_ATTEMPTS):
-        for chunk in _chunks(todo):
-            statement = (
-                insert(FEEDBACK)
-                .values(list(chunk))
-                .on_conflict_do_nothing()
-                .returning(FEEDBACK.c.id, FEEDBACK.c.client_id, FEEDBACK.c.receipt)
-            )
-            stored.update(
-                {row.client_id: (row.id, row.receipt) for row in connection.execute(statement)}
-            )
+        inserted = connection.execute(insert, todo)
+        stored.update({row.client_id: (row.id, row.receipt) for row in inserted})
         missing = [row["client_id"] for row in todo if row["client_id"] not in stored]
         for chunk in _chunks(missing):
             found = select(FEEDBACK.c.id, FEEDBACK.c.client_id, FEEDBACK.c.receipt).where(
