@@ -148,7 +148,7 @@ def test_bulk_acknowledge_with_the_keyboard(browser, live, world, session) -> No
             press_until_focused(page, f"#sel-{row.id}")
             page.keyboard.press("Space")
         # The bar is above the list: back up to its button.
-        press_until_focused(page, ".retour-bulk-bar button[type=submit]", key="Shift+Tab")
+        press_until_focused(page, ".retour-bulk-bar button:not([formaction])", key="Shift+Tab")
         page.keyboard.press("Enter")
         page.wait_for_url("**fait=lot**")
         assert "2 retours modifiés." in page.locator("[role=status]").inner_text()

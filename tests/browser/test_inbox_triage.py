@@ -33,7 +33,11 @@ def test_select_the_whole_page_with_the_keyboard(browser, live, world, session) 
         assert box is not None and 0 <= box["y"] < 600
         press_until_focused(page, "#bulk-action")
         page.select_option("#bulk-action", "acknowledge")
-        page.locator(".retour-bulk-bar button[type=submit]").press("Enter")
+        # « Exporter la sélection » says it will export the ticked rows.
+        assert page.locator("#export-quoi").inner_text() == (
+            "Seront exportés\u202f: les 11 retours cochés."
+        )
+        page.locator(".retour-bulk-bar button:not([formaction])").press("Enter")
         page.wait_for_url("**fait=lot**")
         assert "11 retours modifiés." in page.locator("main").inner_text()
     finally:
