@@ -43,6 +43,8 @@ from console import (
     feedback,
     inbox,
     inbox_problems,
+    indicators,
+    indicators_import,
     legal,
     oidc,
     open_data,
@@ -84,6 +86,8 @@ ROUTE_MODULES: list[Any] = [
     webhooks_pages,  # /console/webhooks
     staff_api,  # /api/v1/staff/… (Bearer API keys)
     procedures,
+    indicators,  # /console/indicators, /console/procedures/{id}/indicators
+    indicators_import,  # /console/indicators/import
     problems,  # /console/problems, one problem, its forms
     problems_actions,  # a problem's status, merge, link, unlink
     inbox_problems,  # /console/problems/link-all (every result of an inbox filter)

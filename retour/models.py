@@ -110,6 +110,24 @@ class Procedure(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ProcedureIndicator(SQLModel, table=True):
+    """One quality indicator a ministry declared for a procedure (`retour.indicators`), with
+    its evidence and who declared it when; `value` is empty when it is not declared."""
+
+    __tablename__ = "procedure_indicator"
+
+    procedure_id: str = Field(foreign_key="procedure.id", primary_key=True, max_length=64)
+    indicator: str = Field(primary_key=True, max_length=20)
+    value: str = Field(default="", max_length=2000)
+    # The second half of two-part indicators: accessibility statement, where help is found.
+    detail: str = Field(default="", max_length=2000)
+    evidence: str = Field(default="", sa_type=Text)
+    declared_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    declared_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    # Who declared it, as the audit trail names them (an email, or "cli").
+    declared_by: str = Field(default="", max_length=60)
+
+
 class ProcedureOrigin(SQLModel, table=True):
     """An origin (scheme://host[:port]) where a procedure's button may appear."""
 
@@ -389,6 +407,8 @@ class ProcedureDay(SQLModel, table=True):
     omission: int = 0
     praise: int = 0
     other: int = 0
+    # « Un problème d'accessibilité » (issue 18); its default keeps older inserts valid.
+    accessibility: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     processed: int = 0
     acknowledged: int = 0
     answers: int = 0
