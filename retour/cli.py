@@ -329,8 +329,10 @@ def demo(port: int | None) -> None:
 
 def _add_feature_groups() -> None:
     from retour.alerts import alerts
+    from retour.observatory_cli import indicators
 
     main.add_command(alerts)
+    main.add_command(indicators)
     try:  # `retour privacy purge` arrives with the retention work
         from retour.retention import privacy
     except ModuleNotFoundError as exc:
