@@ -47,6 +47,7 @@ from console import (
     indicators,
     indicators_import,
     legal,
+    observatory_public,
     oidc,
     open_data,
     open_data_problems,
@@ -94,6 +95,7 @@ ROUTE_MODULES: list[Any] = [
     problems_actions,  # a problem's status, merge, link, unlink
     inbox_problems,  # /console/problems/link-all (every result of an inbox filter)
     public,  # /, /procedures/{id}
+    observatory_public,  # /observatoire
     open_data,
     open_data_problems,  # /open-data/problems.csv|json
     suivi,

@@ -35,6 +35,7 @@ from retour.figures import (
     procedure_history,
 )
 from retour.models import utcnow
+from retour.observatory import procedure_observatory
 from retour.problem_words import PUBLIC_PROBLEM_STATUS_LABELS
 from retour.problems_public import public_problems
 from retour.stats import fresh_connection
@@ -63,6 +64,7 @@ KIND_LABELS: Final = {
     "change_request": "Demande d’évolution",
     "malfunction": "Dysfonctionnement",
     "omission": "Information manquante",
+    "accessibility": "Problème d’accessibilité",
     "praise": "Félicitations",
     "other": "Autre",
 }
@@ -219,6 +221,7 @@ def _load_procedure(
         # counts the reports answered through a problem, which are not listed one by one).
         "has_next": len(answers) > ANSWERS_PAGE_SIZE,
         "problems": public_problems(connection, procedure_id=procedure_id),
+        "observatory": procedure_observatory(session, procedure_id, min_count=min_count),
     }
 
 

@@ -17,7 +17,16 @@ PROCEDURE_ID_PATTERN: Final = rf"^{PROCEDURE_ID_SHAPE}$"
 PROCEDURE_ID_RE: Final = re.compile(PROCEDURE_ID_PATTERN)
 
 SATISFACTION_LEVELS: Final = (1, 2, 3)  # 1 bad, 2 average, 3 good
-KINDS: Final = ("complaint", "change_request", "malfunction", "omission", "praise", "other")
+# "accessibility": « Un problème d'accessibilité » (screen reader, keyboard, zoom…), issue 18.
+KINDS: Final = (
+    "complaint",
+    "change_request",
+    "malfunction",
+    "omission",
+    "accessibility",
+    "praise",
+    "other",
+)
 STATUSES: Final = ("new", "acknowledged", "in_progress", "resolved", "rejected", "spam")
 # Where each status may go next; "spam" is reachable from anywhere, and back to "new".
 STATUS_TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
