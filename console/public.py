@@ -26,6 +26,7 @@ from console.labels import CHANNEL_LABELS
 from console.params import parse_page
 from console.templating import locale_of, render, translate_for
 from retour.collation import french_key
+from retour.editions import history_of
 from retour.figures import (
     ProcedureFigures,
     by_ministry,
@@ -222,6 +223,7 @@ def _load_procedure(
         "has_next": len(answers) > ANSWERS_PAGE_SIZE,
         "problems": public_problems(connection, procedure_id=procedure_id),
         "observatory": procedure_observatory(session, procedure_id, min_count=min_count),
+        "observatory_history": history_of(session, procedure_id),
     }
 
 

@@ -137,6 +137,23 @@ class ProcedureIndicator(SQLModel, table=True):
     declared_by: str = Field(default="", max_length=60)
 
 
+class IndicatorEdition(SQLModel, table=True):
+    """One indicator of one procedure as a quarterly edition of the observatory recorded it
+    (`retour.editions`): declared and measured indicators alike, with the level they had."""
+
+    __tablename__ = "indicator_edition"
+
+    edition: str = Field(primary_key=True, max_length=7)  # "2026-Q4"
+    procedure_id: str = Field(foreign_key="procedure.id", primary_key=True, max_length=64)
+    indicator: str = Field(primary_key=True, max_length=24)
+    value: str = Field(default="", max_length=2000)
+    detail: str = Field(default="", max_length=2000)
+    level: str = Field(default="no_data", max_length=12)
+    goal_met: bool | None = Field(default=None)
+    declared_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    taken_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class ProcedureOrigin(SQLModel, table=True):
     """An origin (scheme://host[:port]) where a procedure's button may appear."""
 

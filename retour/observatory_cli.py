@@ -1,4 +1,5 @@
-"""`retour indicators import FILE`: declared indicators from a CSV file (issue 18).
+"""`retour indicators import FILE` (declared indicators from a CSV file) and `retour observatory
+snapshot` (a quarterly edition), issue 18.
 
 The same file rules and the same all-or-nothing check as `retour procedures import`
 (`retour.indicators_import`); the command line may declare for any ministry's procedures.
@@ -40,3 +41,32 @@ def import_command(file: BinaryIO) -> None:
         changed = apply_indicators(session, result.rows, actor_id=None, actor_label="cli")
         session.commit()
     click.echo(f"{len(result.rows)} procedure(s) read, {changed} declaration(s) recorded.")
+
+
+@click.group()
+def observatory() -> None:
+    """The observatory's quarterly editions."""
+
+
+@observatory.command("snapshot")
+@click.option(
+    "--edition", default=None, help='Name of the edition; default: this quarter\'s ("2026-Q4").'
+)
+def snapshot_command(edition: str | None) -> None:
+    """Record an edition of every active procedure's indicators (again, if it exists)."""
+    import re
+
+    from sqlmodel import Session
+
+    from retour.cli import database, load_settings
+    from retour.editions import quarter_of, take_snapshot
+    from retour.models import utcnow
+
+    edition = edition or quarter_of(utcnow().date())
+    if not re.fullmatch(r"\d{4}-Q[1-4]", edition):
+        raise click.BadParameter("expected a quarter such as 2026-Q4", param_hint="--edition")
+    min_count = load_settings().public_min_count
+    with database() as engine, Session(engine) as session:
+        count = take_snapshot(session, min_count=min_count, edition=edition)
+        session.commit()
+    click.echo(f"Edition {edition}: {count} procedure(s) recorded.")

@@ -1,7 +1,8 @@
 """The observatory: quality indicators declared per procedure, and accessibility reports.
 
 `procedure_indicator` holds one row per procedure and declared indicator
-(`retour.indicators`); `procedure_day.accessibility` counts « Un problème d'accessibilité »
+(`retour.indicators`), `indicator_edition` the quarterly editions (`retour.editions`);
+`procedure_day.accessibility` counts « Un problème d'accessibilité »
 reports like the other kinds.
 
 Revision ID: 0009
@@ -41,6 +42,20 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["declared_by_id"], ["staff_user.id"]),
         sa.PrimaryKeyConstraint("procedure_id", "indicator"),
     )
+    op.create_table(
+        "indicator_edition",
+        _text("edition", 7),
+        _text("procedure_id", 64),
+        _text("indicator", 24),
+        _text("value", 2000),
+        _text("detail", 2000),
+        _text("level", 12),
+        sa.Column("goal_met", sa.Boolean(), nullable=True),
+        sa.Column("declared_at", retour.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("taken_at", retour.models.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["procedure_id"], ["procedure.id"]),
+        sa.PrimaryKeyConstraint("edition", "procedure_id", "indicator"),
+    )
     with op.batch_alter_table("procedure_day") as batch:
         batch.add_column(
             sa.Column("accessibility", sa.Integer(), nullable=False, server_default="0")
@@ -50,4 +65,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("procedure_day") as batch:
         batch.drop_column("accessibility")
+    op.drop_table("indicator_edition")
     op.drop_table("procedure_indicator")
