@@ -11,7 +11,8 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
 
 from retour import indicators as ind
 from retour.models import AuditEvent, ProcedureIndicator, utcnow
@@ -41,30 +42,27 @@ def declared_for(
     """Every declared indicator of these procedures, by procedure then indicator; indicators
     never declared are there too, with no data."""
     now = now or utcnow()
-    rows: dict[str, dict[str, ProcedureIndicator]] = {pid: {} for pid in procedure_ids}
+    table = ProcedureIndicator.__table__  # type: ignore[attr-defined]
+    found: dict[str, dict[str, Declared]] = {pid: {} for pid in procedure_ids}
+    # Core rows, not ORM objects: the public pages read every procedure's seven at once.
     for start in range(0, len(procedure_ids), 500):
         chunk = procedure_ids[start : start + 500]
-        query = select(ProcedureIndicator).where(col(ProcedureIndicator.procedure_id).in_(chunk))
-        for row in session.exec(query).all():
-            rows[row.procedure_id][row.indicator] = row
+        query = sa_select(
+            table.c.procedure_id, table.c.indicator, table.c.value, table.c.detail,
+            table.c.evidence, table.c.declared_at, table.c.declared_by,
+        ).where(table.c.procedure_id.in_(chunk))  # fmt: skip
+        for pid, name, value, detail, evidence, declared_at, declared_by in session.execute(query):
+            if name in ind.DECLARED and (value or detail):
+                found[pid][name] = Declared(
+                    name, value, detail, evidence, declared_at, declared_by,
+                    ind.rate_declared(name, value, detail), ind.is_stale(declared_at, now),
+                )  # fmt: skip
     result: dict[str, dict[str, Declared]] = {}
-    for pid, by_indicator in rows.items():
-        result[pid] = {}
-        for name in ind.DECLARED:
-            found = by_indicator.get(name)
-            if found is None or not (found.value or found.detail):
-                result[pid][name] = Declared(name, "", "", "", None, "", ind.NO_DATA, False)
-                continue
-            result[pid][name] = Declared(
-                name,
-                found.value,
-                found.detail,
-                found.evidence,
-                found.declared_at,
-                found.declared_by,
-                ind.rate_declared(name, found.value, found.detail),
-                ind.is_stale(found.declared_at, now),
-            )
+    for pid, by_indicator in found.items():
+        result[pid] = {
+            name: by_indicator.get(name) or Declared(name, "", "", "", None, "", ind.NO_DATA, False)
+            for name in ind.DECLARED
+        }
     return result
 
 
