@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 log = logging.getLogger("retour.ingest")
@@ -114,6 +114,11 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, str(exc.detail), None, exc.headers)
 
 
+async def client_gone_handler(request: Request, exc: Exception) -> Response:
+    # Gone before its body was read: nobody to answer, nothing stored, nothing to log.
+    return Response(status_code=400)
+
+
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     # A bug of ours, never the client's fault; the log names the route, never the body.
     log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -123,5 +128,6 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
 handlers = {
     ApiError: api_error_handler,
     HTTPException: http_error_handler,
+    ClientDisconnect: client_gone_handler,
     Exception: unexpected_error_handler,
 }
