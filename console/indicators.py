@@ -30,6 +30,7 @@ from retour.coverage import BUTTON_STATE_LABELS, button_states
 from retour.figures import procedure_figures
 from retour.indicators_store import Declared, declare, declared_for
 from retour.models import Procedure, utcnow
+from retour.page_loads import median_loads
 from retour.typography import french_spacing
 
 # The form's inputs per indicator: "<indicator>-value", "-detail", "-evidence"; help channels
@@ -50,6 +51,7 @@ def measured_for(session: Session, procedure_id: str, min_count: int) -> list[Me
     figures = procedure_figures(connection, min_count=min_count, procedure_id=procedure_id)
     score = figures[0].satisfaction_score if figures else None
     state = button_states(connection, [procedure_id], now=utcnow())[procedure_id]
+    load = median_loads(connection, utcnow().date(), procedure_id=procedure_id).get(procedure_id)
     return [
         Measured(
             "satisfaction",
@@ -57,6 +59,11 @@ def measured_for(session: Session, procedure_id: str, min_count: int) -> list[Me
             ind.rate_satisfaction(score),
         ),
         Measured("button", state, ind.rate_button(state)),
+        Measured(
+            "performance",
+            f"{load} ms" if load is not None else "",
+            ind.rate_performance(load),
+        ),
     ]
 
 

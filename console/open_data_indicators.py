@@ -49,10 +49,12 @@ FIELDS: Final = (
     "satisfaction_level",
     "button",
     "button_level",
+    "page_load_median_ms",
+    "performance_level",
     REPORTS,
 )
 # Integers in JSON for the figures; text for the rest.
-NUMBERS: Final = {"rgaa_rate", "online_share", "yearly_volume", REPORTS}
+NUMBERS: Final = {"rgaa_rate", "online_share", "yearly_volume", "page_load_median_ms", REPORTS}
 
 
 def _typed(column: str, value: str) -> Any:
@@ -83,6 +85,9 @@ def _record(
     record["satisfaction_level"] = score_level
     record["button"] = button or None
     record["button_level"] = button_level
+    load, _, load_level, _ = values.get("performance", ("", "", "no_data", None))
+    record["page_load_median_ms"] = _typed("page_load_median_ms", load)
+    record["performance_level"] = load_level
     record[REPORTS] = _typed(REPORTS, values.get(REPORTS, ("", "", "", None))[0])
     return record
 
@@ -99,6 +104,8 @@ def indicator_records(session: Session, *, min_count: int) -> list[dict[str, Any
         score = "" if row.satisfaction_score is None else f"{row.satisfaction_score:.1f}"
         values["satisfaction"] = (score, "", row.ratings["satisfaction"].level, None)
         values["button"] = (row.button, "", row.ratings["button"].level, None)
+        load = "" if row.load_median_ms is None else str(row.load_median_ms)
+        values["performance"] = (load, "", row.ratings["performance"].level, None)
         values[REPORTS] = (str(row.accessibility_reports), "", "", None)
         head = {"edition": CURRENT, "taken_at": _iso(now), "procedure_id": row.id,
                 "title": row.title, "ministry": row.ministry_name,

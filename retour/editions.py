@@ -47,7 +47,8 @@ def _edition_rows(
                  "goal_met": d.rating.goal_met, "declared_at": d.declared_at, "taken_at": now}
             )  # fmt: skip
         score = "" if row.satisfaction_score is None else f"{row.satisfaction_score:.1f}"
-        for name, value in (("satisfaction", score), ("button", row.button)):
+        load = "" if row.load_median_ms is None else str(row.load_median_ms)
+        for name, value in (("satisfaction", score), ("button", row.button), ("performance", load)):
             rating = row.ratings[name]
             values.append(
                 {"edition": edition, "procedure_id": row.id, "indicator": name, "value": value,

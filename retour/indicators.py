@@ -33,7 +33,7 @@ DECLARED: Final = (
     "yearly_volume",
 )
 # Measured from citizens' answers and from real traffic (never declared).
-MEASURED: Final = ("satisfaction", "button")
+MEASURED: Final = ("satisfaction", "button", "performance")
 INDICATORS: Final = (*DECLARED, *MEASURED)
 
 INDICATOR_LABELS: Final = {
@@ -46,6 +46,7 @@ INDICATOR_LABELS: Final = {
     "yearly_volume": "Volume annuel",
     "satisfaction": "Satisfaction des usagers",
     "button": "Bouton « Je fais un retour » en service",
+    "performance": "Temps de chargement des pages",
 }
 
 # The observatory's colour scale (green, orange, red, grey).
@@ -96,6 +97,7 @@ GOALS: Final = {
     "yearly_volume": "Pas d’objectif : indicateur de contexte",
     "satisfaction": "8 sur 10 ou plus",
     "button": "Bouton vu sur les pages de la démarche ces 7 derniers jours",
+    "performance": "Pages chargées en moins de 0,4 s (médiane sur 28 jours)",
 }
 # How each level is reached, in the observatory's thresholds (shown on the explanation page).
 LEVEL_RULES: Final = {
@@ -109,6 +111,7 @@ LEVEL_RULES: Final = {
     "dlnuf": ("0 ou 1 donnée redemandée", "2 à 4 données", "5 données ou plus"),
     "help": ("2 moyens de contact humain ou plus", "1 seul", "aucun"),
     "satisfaction": ("8 sur 10 ou plus", "de 5 à moins de 8", "moins de 5"),
+    "performance": ("moins de 0,4 s", "de 0,4 à 0,8 s", "plus de 0,8 s"),
     "button": (
         "vu ces 7 jours",
         "vu sur une origine non enregistrée, ou plus depuis 7 jours",
@@ -289,6 +292,15 @@ def rate_button(state: str) -> Rating:
     if state == "live":
         return Rating("good", True)
     return Rating("poor" if state == "never" else "to_improve", False)
+
+
+def rate_performance(median_ms: int | None) -> Rating:
+    """Median page load (ms) as citizens' browsers measured it, on the observatory's
+    thresholds for « Temps de chargement des pages » (0.4 s and 0.8 s)."""
+    if median_ms is None:
+        return NO_DATA
+    level = "good" if median_ms < 400 else "to_improve" if median_ms <= 800 else "poor"
+    return Rating(level, level == "good")
 
 
 def is_stale(declared_at: dt.datetime | None, now: dt.datetime) -> bool:

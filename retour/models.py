@@ -258,6 +258,19 @@ class ImpressionCount(SQLModel, table=True):
     last_seen_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class PageLoadDay(SQLModel, table=True):
+    """How long the button's pages took to load for citizens (Navigation Timing's load event,
+    sent with the `view` beacon), per procedure and UTC day: a histogram, never per person."""
+
+    __tablename__ = "page_load_day"
+
+    procedure_id: str = Field(foreign_key="procedure.id", primary_key=True, max_length=64)
+    day: dt.date = Field(primary_key=True)
+    # Lower bound of the bucket in milliseconds (`retour.page_loads.BUCKETS`).
+    bucket: int = Field(primary_key=True)
+    count: int = Field(default=0, sa_type=BigInteger)
+
+
 # --- Staff -------------------------------------------------------------------------------
 
 

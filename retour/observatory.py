@@ -21,6 +21,7 @@ from retour.coverage import button_states
 from retour.figures import day_t, procedure_figures
 from retour.indicators_store import Declared, declared_for
 from retour.models import utcnow
+from retour.page_loads import median_loads
 from retour.stats_rollup import window_start
 
 
@@ -37,6 +38,8 @@ class ObservatoryRow:
     satisfaction_score: float | None
     button: str  # retour.coverage.BUTTON_STATES
     accessibility_reports: int
+    # Median page load over 28 days, from the loader's view beacon (retour.page_loads).
+    load_median_ms: int | None = None
     ratings: dict[str, ind.Rating] = field(default_factory=dict)
 
     @property
@@ -70,11 +73,13 @@ def observatory_rows(
     declared = declared_for(session, ids, now=now)
     states = button_states(connection, ids, now=now)
     reports = accessibility_reports(session, now.date())
+    loads = median_loads(connection, now.date())
     rows = []
     for f in figures:
         ratings = {name: declared[f.id][name].rating for name in ind.DECLARED}
         ratings["satisfaction"] = ind.rate_satisfaction(f.satisfaction_score)
         ratings["button"] = ind.rate_button(states[f.id])
+        ratings["performance"] = ind.rate_performance(loads.get(f.id))
         rows.append(
             ObservatoryRow(
                 id=f.id,
@@ -86,6 +91,7 @@ def observatory_rows(
                 satisfaction_score=f.satisfaction_score,
                 button=states[f.id],
                 accessibility_reports=reports.get(f.id, 0),
+                load_median_ms=loads.get(f.id),
                 ratings=ratings,
             )
         )
@@ -159,6 +165,8 @@ def procedure_observatory(
     ratings = {name: declared[name].rating for name in ind.DECLARED}
     ratings["satisfaction"] = ind.rate_satisfaction(f.satisfaction_score)
     ratings["button"] = ind.rate_button(state)
+    load = median_loads(connection, now.date(), procedure_id=f.id).get(f.id)
+    ratings["performance"] = ind.rate_performance(load)
     reports = accessibility_reports(session, now.date(), procedure_id=f.id)
     return ObservatoryRow(
         id=f.id,
@@ -170,5 +178,6 @@ def procedure_observatory(
         satisfaction_score=f.satisfaction_score,
         button=state,
         accessibility_reports=reports.get(f.id, 0),
+        load_median_ms=load,
         ratings=ratings,
     )

@@ -116,6 +116,6 @@ def test_snapshot_command(settings, tmp_path, monkeypatch, session, declared):
     assert result.exit_code == 0, result.output
     assert "Edition 2026-Q2: 1 procedure(s) recorded." in result.output
     session.rollback()
-    assert session.exec(select(func.count()).select_from(IndicatorEdition)).one() == 10
+    assert session.exec(select(func.count()).select_from(IndicatorEdition)).one() == 11
     bad = CliRunner().invoke(main, ["observatory", "snapshot", "--edition", "T4"], env=env)
     assert bad.exit_code != 0

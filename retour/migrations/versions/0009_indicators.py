@@ -2,7 +2,8 @@
 
 `procedure_indicator` holds one row per procedure and declared indicator
 (`retour.indicators`), `indicator_edition` the quarterly editions (`retour.editions`);
-`procedure_day.accessibility` counts « Un problème d'accessibilité »
+`page_load_day` the pages' load times from the
+`view` beacon (`retour.page_loads`); `procedure_day.accessibility` counts « Un problème d'accessibilité »
 reports like the other kinds.
 
 Revision ID: 0009
@@ -56,6 +57,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["procedure_id"], ["procedure.id"]),
         sa.PrimaryKeyConstraint("edition", "procedure_id", "indicator"),
     )
+    op.create_table(
+        "page_load_day",
+        _text("procedure_id", 64),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("bucket", sa.Integer(), nullable=False),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["procedure_id"], ["procedure.id"]),
+        sa.PrimaryKeyConstraint("procedure_id", "day", "bucket"),
+    )
     with op.batch_alter_table("procedure_day") as batch:
         batch.add_column(
             sa.Column("accessibility", sa.Integer(), nullable=False, server_default="0")
@@ -65,5 +75,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("procedure_day") as batch:
         batch.drop_column("accessibility")
+    op.drop_table("page_load_day")
     op.drop_table("indicator_edition")
     op.drop_table("procedure_indicator")
