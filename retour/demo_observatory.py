@@ -1,5 +1,6 @@
 """The demo's observatory (issue 18): realistic declared indicators for every demo procedure,
-and the two previous quarters' editions, so that pages show levels, history and flags.
+the two previous quarters' editions, and four weeks of page-load histograms, so that pages
+show levels, history and flags.
 
 Its own random stream (`SEED`): the rest of the demo draws exactly what it drew before.
 Declarations move over the three steps the way they do in life (an audit raises the RGAA
@@ -9,6 +10,7 @@ rate, FranceConnect arrives, a help line opens); a few are left over a year old.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from typing import Final
 
@@ -18,6 +20,7 @@ from sqlmodel import Session, select
 from retour.editions import quarter_of, take_snapshot
 from retour.indicators_store import declare
 from retour.models import Procedure
+from retour.page_loads import MAX_LOAD_MS, PageLoadKey, bucket_of, count_page_loads
 
 SEED: Final = 20260118
 HELP_WHERE: Final = (
@@ -91,5 +94,23 @@ def add_observatory(engine: Engine, now: dt.datetime, *, min_count: int = 100) -
                     )
             if step < 2:  # the two past editions, each taken at the start of its quarter
                 take_snapshot(session, min_count=min_count, edition=quarter_of(at.date()), now=at)
+        _page_loads(session, rng, [p.id for p in procedures], now)
         session.commit()
     return 2
+
+
+def _page_loads(session: Session, rng: random.Random, ids: list[str], now: dt.datetime) -> None:
+    """28 days of page-load histograms, as the loader's view beacons would have made them:
+    log-normal around a median typical of each site (0.3 s to 2.5 s)."""
+    counts: dict[PageLoadKey, int] = {}
+    for procedure_id in ids:
+        if rng.random() < 0.2:
+            continue  # the button is not on its pages: nothing measured
+        median = rng.choice((300, 450, 650, 900, 1400, 2500))
+        for days in range(28):
+            day = (now - dt.timedelta(days=days)).date()
+            for _ in range(rng.randint(20, 60)):
+                load = min(MAX_LOAD_MS, int(rng.lognormvariate(math.log(median), 0.5)))
+                key = PageLoadKey(procedure_id, day, bucket_of(load))
+                counts[key] = counts.get(key, 0) + 1
+    count_page_loads(session.connection(), counts)

@@ -249,3 +249,9 @@ def _assert_observatory(session: Session) -> None:
     assert len(set(session.exec(select(IndicatorEdition.edition)).all())) == 2
     kinds = session.exec(select(Feedback.kind)).all()
     assert kinds.count("accessibility") > 100
+    from retour.models import PageLoadDay
+    from retour.page_loads import median_loads
+
+    assert session.exec(select(func.count()).select_from(PageLoadDay)).one() > 1000
+    medians = median_loads(session.connection(), utcnow().date())
+    assert len(set(medians.values())) >= 3
