@@ -50,6 +50,7 @@ from console import (
     observatory_public,
     oidc,
     open_data,
+    open_data_excel,
     open_data_indicators,
     open_data_problems,
     problems,
@@ -98,6 +99,7 @@ ROUTE_MODULES: list[Any] = [
     public,  # /, /procedures/{id}
     observatory_public,  # /observatoire
     open_data,
+    open_data_excel,  # /open-data/procedures-excel.csv (the register for French Excel)
     open_data_problems,  # /open-data/problems.csv|json
     open_data_indicators,  # /open-data/indicators.csv|json (the observatory's editions)
     suivi,
