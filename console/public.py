@@ -27,6 +27,7 @@ from console.params import parse_page
 from console.public_trends import describe_rolling, rolling_points
 from console.templating import locale_of, render, translate_for
 from retour.collation import french_key
+from retour.editions import history_of
 from retour.figures import (
     ProcedureFigures,
     by_ministry,
@@ -36,6 +37,7 @@ from retour.figures import (
     procedure_history,
 )
 from retour.models import utcnow
+from retour.observatory import procedure_observatory
 from retour.problem_words import PUBLIC_PROBLEM_STATUS_LABELS
 from retour.problems_public import public_problems
 from retour.stats import fresh_connection
@@ -64,6 +66,7 @@ KIND_LABELS: Final = {
     "change_request": "Demande d’évolution",
     "malfunction": "Dysfonctionnement",
     "omission": "Information manquante",
+    "accessibility": "Problème d’accessibilité",
     "praise": "Félicitations",
     "other": "Autre",
 }
@@ -221,6 +224,8 @@ def _load_procedure(
         # counts the reports answered through a problem, which are not listed one by one).
         "has_next": len(answers) > ANSWERS_PAGE_SIZE,
         "problems": public_problems(connection, procedure_id=procedure_id),
+        "observatory": procedure_observatory(session, procedure_id, min_count=min_count),
+        "observatory_history": history_of(session, procedure_id),
     }
 
 
