@@ -19,8 +19,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ingest.cors import simple_response_headers
-from ingest.errors import ApiError, unexpected_error_handler
+from ingest.errors import ApiError, database_error_handler, unexpected_error_handler
 from ingest.feedback import accept_feedback
+from retour.db import UNAVAILABLE_ERRORS
 
 FEEDBACK_PATH = "/api/v1/feedback"
 
@@ -51,6 +52,11 @@ async def _post_feedback(scope: Scope, receive: Receive, send: Send) -> None:
         return
     except ClientDisconnect:
         return  # gone before its body was read: nobody to answer, nothing stored
+    except UNAVAILABLE_ERRORS as exc:
+        # The database is down (a procedure to look up): 503, as Starlette's handlers answer.
+        response = await database_error_handler(Request(scope, receive), exc)
+        await _send(response, send, simple_response_headers(scope))
+        return
     except Exception as exc:
         # As Starlette's ServerErrorMiddleware does, outside CORS: log, answer 500, re-raise.
         response = await unexpected_error_handler(Request(scope, receive), exc)
