@@ -5,7 +5,8 @@ is synchronous, so its Redis calls would block the event loop, and its memory st
 starts a timer thread every 10 ms whose start-up stalls the loop behind the writer thread
 (measured: see docs/performance.md). Limits are checked by a function rather than a
 decorator because the procedure is only known once the body is read, and because the
-hosted form needs the same check:
+hosted form needs the same check (while Redis does not answer, each process counts in its own
+memory: `retour.redis_outage`):
 
     await check_submission_limits(request, procedure_id)   # raises RateLimited (429)
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import logging
 import math
 import time
 from typing import Final, NamedTuple
@@ -27,9 +27,8 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from ingest.errors import RateLimited
+from retour.redis_outage import REDIS_ERRORS, REDIS_OPTIONS, RedisOutage
 from retour.settings import Settings
-
-log = logging.getLogger("retour.ingest")
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # A beacon is sent on every page view: allow many more of them than of submissions.
@@ -41,18 +40,21 @@ _LIBRARY_SWEEP: Final = "_MemoryStorage__schedule_expiry"  # MemoryStorage's pri
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
         self._pool: ConnectionPool | None = None
+        # Counts in this process: the only ones without Redis, the fallback while it is down.
+        self._memory = _SweptMemoryStorage()
+        self._memory_limiter = FixedWindowRateLimiter(self._memory)
+        self._redis: Storage | None = None
+        self._redis_limiter: FixedWindowRateLimiter | None = None
+        self.outage = RedisOutage("ingest rate limits")
         if settings.redis_url:
-            self._pool = ConnectionPool.from_url(settings.redis_url)
-            self.storage: Storage = RedisStorage(
+            self._pool = ConnectionPool.from_url(settings.redis_url, **REDIS_OPTIONS)
+            self._redis = RedisStorage(
                 f"async+{settings.redis_url}",
                 implementation="redispy",
                 connection_pool=self._pool,  # type: ignore[arg-type]  # typed too narrowly upstream
             )
-            self._memory: _SweptMemoryStorage | None = None
-        else:
-            self._memory = _SweptMemoryStorage()
-            self.storage = self._memory
-        self._limiter = FixedWindowRateLimiter(self.storage)
+            self._redis_limiter = FixedWindowRateLimiter(self._redis)
+        self._limiter = self._redis_limiter or self._memory_limiter  # the limits' home
         self._prefix = settings.redis_prefix
         self._per_client = parse(settings.rate_limit)
         self._per_procedure = parse(settings.procedure_rate_limit)
@@ -105,22 +107,32 @@ class RateLimits:
 
     async def _hit(self, limit: _Limit, key: str) -> None:
         item = limit.item
-        try:
-            # What FixedWindowRateLimiter.hit does, with the key's constant parts built once
-            # per limit (`key_for` cost as much as the storage's increment); same keys.
-            storage_key = f"{limit.head}{key}{limit.tail}"
-            if self._memory is not None:
+        # What FixedWindowRateLimiter.hit does, with the key's constant parts built once
+        # per limit (`key_for` cost as much as the storage's increment); same keys.
+        storage_key = f"{limit.head}{key}{limit.tail}"
+        limiter = self._memory_limiter
+        if self._redis is None or not self.outage.use_redis():
+            count = self._memory.incr_now(storage_key, limit.expiry)
+        else:
+            try:
+                count = await self._redis.incr(storage_key, limit.expiry)
+            except REDIS_ERRORS as exc:
+                # Redis down: this process's own counts rather than none at all, nor a 503
+                # that would lose what citizens wrote (retour.redis_outage, one warning).
+                self.outage.failed(exc)
                 count = self._memory.incr_now(storage_key, limit.expiry)
             else:
-                count = await self.storage.incr(storage_key, limit.expiry)
-            if count <= item.amount:
-                return
-            stats = await self._limiter.get_window_stats(item, self._prefix, key, limit.scope)
-            reset_at = stats[0]
-        except Exception:
-            # Storage down: let citizens through rather than lose what they wrote.
-            log.warning("rate-limit storage unavailable; not limiting", exc_info=True)
+                self.outage.answered()
+                assert self._redis_limiter is not None
+                limiter = self._redis_limiter
+        if count <= item.amount:
             return
+        try:
+            stats = await limiter.get_window_stats(item, self._prefix, key, limit.scope)
+            reset_at = stats[0]
+        except REDIS_ERRORS as exc:
+            self.outage.failed(exc)
+            reset_at = time.time() + limit.expiry
         retry_after = max(1, math.ceil(reset_at - time.time()))
         raise RateLimited("Trop de requêtes ; réessayez plus tard.", retry_after=retry_after)
 

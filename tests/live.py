@@ -91,7 +91,7 @@ def serve_in_process(
 
 
 def wait_until_up(
-    url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 30
+    url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 60
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
