@@ -42,6 +42,7 @@ from console import (
     exports,
     feedback,
     inbox,
+    inbox_bulk,
     inbox_problems,
     legal,
     oidc,
@@ -74,7 +75,8 @@ FAVICON = STATIC_DIR / "dsfr" / "favicon" / "favicon.ico"
 ROUTE_MODULES: list[Any] = [
     auth,
     oidc,  # /console/oidc/login, /console/oidc/callback (ProConnect)
-    inbox,  # /console/, /console/bulk
+    inbox,  # /console/
+    inbox_bulk,  # /console/bulk (ticked rows, or every result of a filter)
     feedback,  # /console/feedback/{id} and its actions
     recording_pages,  # /console/feedback/new, /console/feedback/import (other channels)
     exports,  # /console/export.csv

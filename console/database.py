@@ -15,16 +15,23 @@ threadpool with a fresh `Session` bound to the console engine (lifespan state ke
 write is one transaction. Objects come back detached (`expire_on_commit=False`): read their
 loaded attributes freely, but load relationships inside `fn`.
 
+On SQLite a transaction that read before it writes cannot take the write lock once another
+connection has committed since its first read ("database is locked" at once, whatever the
+busy timeout): the whole function then runs again, up to `SQLITE_ATTEMPTS` times, since it
+only touches the database (mail and HTTP calls happen outside `run_db`).
+
 `engine_of(request)` gives the engine itself, e.g. for streaming exports that manage their
 own connection.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
@@ -33,6 +40,7 @@ from retour.db import session_scope
 from retour.settings import Settings
 
 T = TypeVar("T")
+SQLITE_ATTEMPTS: Final = 4
 
 
 def engine_of(request: HTTPConnection) -> Engine:
@@ -45,16 +53,29 @@ def settings_of(request: HTTPConnection) -> Settings:
     return settings
 
 
-def _call(engine: Engine, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
-    with session_scope(engine) as session:
-        return fn(session, *args, **kwargs)
+def _sqlite_locked(engine: Engine, error: OperationalError) -> bool:
+    return engine.dialect.name == "sqlite" and "database is locked" in str(error.orig)
+
+
+def call_in_transaction(
+    engine: Engine, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> T:
+    for attempt in range(1, SQLITE_ATTEMPTS + 1):
+        try:
+            with session_scope(engine) as session:
+                return fn(session, *args, **kwargs)
+        except OperationalError as error:
+            if attempt == SQLITE_ATTEMPTS or not _sqlite_locked(engine, error):
+                raise
+            time.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
 
 
 async def run_db(request: HTTPConnection, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run `fn(session, *args, **kwargs)` in a worker thread, in one transaction."""
-    return await run_in_threadpool(_call, engine_of(request), fn, args, kwargs)
+    return await run_in_threadpool(call_in_transaction, engine_of(request), fn, args, kwargs)
 
 
 def run_db_sync(request: HTTPConnection, fn: Callable[[Session], T]) -> T:
     """The same for code already running in a worker thread (sync endpoints, middleware)."""
-    return _call(engine_of(request), fn, (), {})
+    return call_in_transaction(engine_of(request), fn, (), {})

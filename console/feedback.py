@@ -22,6 +22,7 @@ from starlette.routing import Route
 from console import suggestions
 from console.auth import require_user
 from console.database import run_db, settings_of
+from console.feedback_nav import LIST_PARAM, ListContext, Neighbours, neighbours
 from console.incidents import IncidentView, open_incidents
 from console.labels import LABELS
 from console.params import parse_id
@@ -45,6 +46,11 @@ DONE: Final = {
     "statut": "Le statut est modifié.",
     "attribution": "L'attribution est modifiée.",
     "note": "La note est ajoutée.",
+    # Staff are told when their own words were masked, so that nobody wonders where they went.
+    "note-masquee": (
+        "La note est ajoutée. Des données personnelles (adresse, téléphone, numéro…) y ont été "
+        "masquées : elles ne sont pas conservées."
+    ),
     "etiquette": "L'étiquette est ajoutée.",
     "etiquette-retiree": "L'étiquette est retirée.",
     "reponse": "La réponse est publiée.",
@@ -170,14 +176,18 @@ async def feedback_page(request: Request) -> Response:
     user = require_user(request)
     index = suggestions.index_of(request)
 
-    def load(session: Session) -> tuple[FeedbackView, Any, list[IncidentView]]:
+    listing = ListContext.parse(request.query_params.get(LIST_PARAM))
+
+    def load(session: Session) -> tuple[FeedbackView, Any, list[IncidentView], Neighbours]:
         view = load_view(session, user=user, ident=feedback_id(request))
         ongoing = open_incidents(
             session, ministry_ids=None, procedure_id=view.feedback.procedure_id
         )
-        return view, suggestions.for_feedback(session, index, view.feedback), ongoing
+        around = neighbours(session, index, user=user, context=listing, feedback=view.feedback)
+        return view, suggestions.for_feedback(session, index, view.feedback), ongoing, around
 
-    view, suggested, ongoing = await run_db(request, load)
+    view, suggested, ongoing, around = await run_db(request, load)
+    settings = settings_of(request)
     message = _message(request)
     in_status = message is not None and message["code"] in STATUS_MESSAGES
     context: dict[str, Any] = {
@@ -193,6 +203,11 @@ async def feedback_page(request: Request) -> Response:
         "editable": can_triage(user),
         "flash": None if in_status else message,
         "status_flash": message if in_status else None,
+        "listing": listing,
+        "keep": listing.keep,
+        "around": around,
+        # Without an SMTP server the answer cannot go by email: the page says so instead.
+        "mail_configured": bool(settings.smtp_host),
     }
     return render(request, "feedback.html", context)
 
@@ -201,33 +216,44 @@ async def feedback_page(request: Request) -> Response:
 
 
 def _redirect(
-    ident: int, *, done: str | None = None, error: str | None = None, anchor: str = ""
+    request: Request,
+    ident: int,
+    *,
+    done: str | None = None,
+    error: str | None = None,
+    anchor: str = "",
 ) -> Response:
+    """Back to the page, with the message code and the list it was opened from (`liste`)."""
     query = f"?fait={done}" if done else f"?erreur={error}" if error else ""
+    keep = ListContext.parse(request.query_params.get(LIST_PARAM)).keep
+    if keep:
+        query = f"{query}&{keep[1:]}" if query else keep
     fragment = f"#{anchor}" if anchor else ""
     return RedirectResponse(f"/console/feedback/{ident}{query}{fragment}", status_code=303)
 
 
 async def _act(request: Request, done: str, change: Any, *, anchor: str = "") -> Response:
     """Run `change(session, feedback, user, form)` on a visible submission, then go back
-    (to `#anchor`, the section the form was in, when given)."""
+    (to `#anchor`, the section the form was in, when given). A change may return another
+    message code than `done`."""
     user = require_user(request)
     ident = feedback_id(request)
     form = await request.form()
 
-    def apply(session: Session) -> None:
+    def apply(session: Session) -> str | None:
         feedback = load_visible(session, user, ident)
         # 404 above for another ministry, 403 here for a read-only account of this one.
         require(can_triage, user)
-        change(session, feedback, user, form)
+        result: str | None = change(session, feedback, user, form)
+        return result
 
     try:
-        await run_db(request, lambda session: apply(session))
+        outcome = await run_db(request, lambda session: apply(session))
     except triage.NotVisible as error:
         raise HTTPException(404) from error
     except triage.TriageError as error:
-        return _redirect(ident, error=error.code, anchor=anchor)
-    return _redirect(ident, done=done, anchor=anchor)
+        return _redirect(request, ident, error=error.code, anchor=anchor)
+    return _redirect(request, ident, done=outcome or done, anchor=anchor)
 
 
 def _field(form: Any, name: str, limit: int = 20_000) -> str:
@@ -266,8 +292,10 @@ async def assign(request: Request) -> Response:
 
 
 async def add_note(request: Request) -> Response:
-    def change(session: Session, feedback: Feedback, user: CurrentUser, form: Any) -> None:
-        triage.add_note(session, feedback=feedback, actor=user, body=_field(form, "body"))
+    def change(session: Session, feedback: Feedback, user: CurrentUser, form: Any) -> str | None:
+        body = _field(form, "body")
+        note = triage.add_note(session, feedback=feedback, actor=user, body=body)
+        return "note-masquee" if note.body != body.strip() else None
 
     return await _act(request, "note", change)
 
@@ -313,17 +341,17 @@ async def email_answer(request: Request) -> Response:
     try:
         email = await run_db(request, prepare)
     except triage.TriageError as error:
-        return _redirect(ident, error=error.code)
+        return _redirect(request, ident, error=error.code)
     try:
         await run_in_threadpool(
             send_mail, settings, to=email.to, subject=email.subject, body=email.body
         )
     except MailNotConfigured:
-        return _redirect(ident, error="mail_not_configured")
+        return _redirect(request, ident, error="mail_not_configured")
     except (smtplib.SMTPException, OSError):
-        return _redirect(ident, error="mail_failed")
+        return _redirect(request, ident, error="mail_failed")
     await run_db(request, record)
-    return _redirect(ident, done="courriel")
+    return _redirect(request, ident, done="courriel")
 
 
 base = "/console/feedback/{feedback_id:bigid}"

@@ -1,25 +1,28 @@
-"""The inbox (`/console/`): a ministry's submissions, filtered, searched, paged; bulk actions."""
+"""The inbox (`/console/`): a ministry's submissions, filtered, searched, sorted, paged, with
+counts that follow the filters; its bulk actions are `console.inbox_bulk`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
+from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from console import charts
 from console.auth import require_user
 from console.database import run_db
-from console.inbox_problems import resolve_filters, row_problems
-from console.inbox_query import Cursor, InboxFilters, Page, fetch_page, status_counts
+from console.feedback_nav import ListContext
+from console.formatting import Formats
+from console.inbox_bulk import ALL_MAX, WINDOW
+from console.inbox_counts import InboxCounts, inbox_counts
+from console.inbox_problems import check_filter_scope, resolve_filters, row_problems
+from console.inbox_query import Cursor, InboxFilters, Page, fetch_page
 from console.incidents import open_incidents
 from console.labels import (
     KIND_LABELS,
@@ -29,22 +32,14 @@ from console.labels import (
     STATUS_LABELS,
     format_datetime,
 )
-from console.params import parse_big_id, parse_id, parse_int
-from console.scope import (
-    CurrentUser,
-    can_triage,
-    ensure_same_ministry,
-    require,
-    visible_ministry_ids,
-)
+from console.params import parse_int
+from console.scope import CurrentUser, can_triage, visible_ministry_ids
 from console.suggestions import index_of
-from console.templating import render, translate_for
+from console.templating import locale_of, plural_for, render, translate_for
 from retour import triage
 from retour.collation import french_key
 from retour.models import STATUSES, Ministry, Procedure, StaffUser
 from retour.stats import current_version, refresh_if_stale
-
-BULK_MAX: Final = 500
 
 
 def scope_of(user: CurrentUser) -> list[int] | None:
@@ -60,25 +55,12 @@ def single_ministry(user: CurrentUser, filters: InboxFilters) -> int | None:
 @dataclass
 class InboxData:
     page: Page
-    counts: dict[str, int]
+    counts: InboxCounts
     procedures: list[tuple[str, str]]
     ministries: list[tuple[int, str]]
     colleagues: list[tuple[int, str]]
     titles: dict[str, str] = field(default_factory=dict)
     assignees: dict[int, str] = field(default_factory=dict)
-
-
-def check_filter_scope(session: Session, user: CurrentUser, filters: InboxFilters) -> None:
-    """404 when the filters name another ministry, or a procedure the user cannot see."""
-    if filters.ministry is not None:
-        ensure_same_ministry(user, filters.ministry)
-        if session.get(Ministry, filters.ministry) is None:
-            raise HTTPException(404)
-    if filters.procedure:
-        procedure = session.get(Procedure, filters.procedure)
-        if procedure is None:
-            raise HTTPException(404)
-        ensure_same_ministry(user, procedure.ministry_id)
 
 
 def load_inbox(
@@ -92,7 +74,7 @@ def load_inbox(
     check_filter_scope(session, user, filters)
     scope = scope_of(user)
     page = fetch_page(session, ministry_ids=scope, filters=filters, after=after, before=before)
-    counts = status_counts(session, ministry_ids=scope, filters=filters)
+    counts = inbox_counts(session, ministry_ids=scope, filters=filters)
     procedures_q = select(Procedure.id, Procedure.title).order_by(col(Procedure.title))
     if scope is not None:
         procedures_q = procedures_q.where(col(Procedure.ministry_id).in_(scope))
@@ -169,8 +151,11 @@ async def inbox(request: Request) -> Response:
     user = require_user(request)
     _ = translate_for(request)
     filters, bad = InboxFilters.from_query(request.query_params)
+    filters = replace(filters, me=user.id)
     after = Cursor.decode(request.query_params.get("after"))
     before = Cursor.decode(request.query_params.get("before")) if after is None else None
+    cursor = {"after": after.encode()} if after else {"before": before.encode()} if before else {}
+    listing = ListContext(filters, cursor)
     chart_scope = scope_of(user)
     if filters.ministry is not None:
         chart_scope = [filters.ministry]
@@ -203,7 +188,13 @@ async def inbox(request: Request) -> Response:
         "data": data,
         "rows": data.page.rows,
         "statuses": STATUSES,
-        "total": sum(n for s, n in data.counts.items() if s != "spam"),
+        "counts": data.counts.by_status,
+        "total": data.counts.total,
+        "matching": data.counts.matching,
+        "fmt_number": Formats(locale_of(request)).number,
+        "all_max": ALL_MAX,
+        "window": WINDOW,
+        "list_query": listing.query,
         "next_url": page_url(filters, after=data.page.next.encode()) if data.page.next else None,
         "previous_url": (
             page_url(filters, before=data.page.previous.encode()) if data.page.previous else None
@@ -212,7 +203,10 @@ async def inbox(request: Request) -> Response:
         "export_url": "/console/export.csv?" + urlencode(filters.to_query()),
         "export_excel_url": "/console/export.csv?"
         + urlencode({**filters.to_query(), "excel": "1"}),
-        "return_to": page_url(filters),
+        "return_to": page_url(filters, **cursor),
+        "sort_url": lambda sort: page_url(
+            filters.without("sort"), **({"tri": sort} if sort else {})
+        ),
         "points": points,
         "volume_svg": charts.volume_svg(
             points,
@@ -232,6 +226,7 @@ async def inbox(request: Request) -> Response:
         "query_string": urlencode(filters.to_query()),
     }
     context["row_text"]["problems"] = problem_rows
+    context["row_text"]["keep"] = listing.keep
     return render(request, "inbox.html", context)
 
 
@@ -265,93 +260,43 @@ def row_text(_: Any) -> dict[str, Any]:
 
 def flash(request: Request) -> dict[str, str] | None:
     _ = translate_for(request)
+    plural = plural_for(request)
     done = request.query_params.get("fait")
-    changed = parse_int(request.query_params.get("n", "0"), maximum=BULK_MAX)
-    skipped = parse_int(request.query_params.get("ignores", "0"), maximum=BULK_MAX)
+    changed = parse_int(request.query_params.get("n", "0"), maximum=ALL_MAX)
+    skipped = parse_int(request.query_params.get("ignores", "0"), maximum=ALL_MAX)
     if done == "lies" and changed is not None:
-        return {"type": "success", "text": _("{n} retour(s) lié(s) au problème.", n=changed)}
+        text = plural("{n} retour lié au problème.", "{n} retours liés au problème.", changed)
+        return {"type": "success", "text": text}
     if done == "lot" and changed is not None and skipped is not None:
-        text = _("{changed} retour(s) modifié(s).", changed=changed)
+        text = plural("{n} retour modifié.", "{n} retours modifiés.", changed)
         if skipped:
+            text += " " + plural(
+                "{n} ignoré : le circuit de traitement ne le permet pas.",
+                "{n} ignorés : le circuit de traitement ne le permet pas.",
+                skipped,
+            )
+        if request.query_params.get("reste") == "1":
             text += " " + _(
-                "{skipped} ignoré(s) : le circuit de traitement ne le permet pas.",
-                skipped=skipped,
+                "D’autres retours correspondent encore : appliquez de nouveau l’action pour "
+                "les suivants."
             )
         return {"type": "success", "text": text}
     if request.query_params.get("erreur") == "attribution":
         return {"type": "error", "text": _("Cette personne ne peut pas recevoir ces retours.")}
     if request.query_params.get("erreur") == "selection":
         return {"type": "error", "text": _("Cochez au moins un retour.")}
+    if request.query_params.get("erreur") == "collegue":
+        return {
+            "type": "error",
+            "text": _(
+                "Choisissez le collègue à qui attribuer ces retours (pour retirer "
+                "l’attribution, choisissez l’action « Retirer l’attribution »)."
+            ),
+        }
+
     return None
-
-
-# --- Bulk actions ------------------------------------------------------------------------------
-
-
-def parse_ids(values: Sequence[Any]) -> list[int]:
-    """Ids from checkboxes; anything else is a forged request: 404, like a foreign id."""
-    ids = []
-    for value in values[:BULK_MAX]:
-        ident = parse_big_id(value)
-        if ident is None:
-            raise HTTPException(404)
-        ids.append(ident)
-    return ids
-
-
-def safe_return(value: str) -> str:
-    return value if value.startswith("/console/?") or value == "/console/" else "/console/"
-
-
-def _bulk(
-    session: Session, *, user: CurrentUser, ids: list[int], action: str, assignee_id: int | None
-) -> triage.BulkResult:
-    try:
-        if action == "assign":
-            assignee = None
-            if assignee_id is not None:
-                assignee = session.get(StaffUser, assignee_id)
-                visible = visible_ministry_ids(user)
-                if assignee is None or (
-                    visible is not None and assignee.ministry_id not in visible
-                ):
-                    raise HTTPException(404)
-            return triage.bulk_assign(session, actor=user, ids=ids, assignee=assignee)
-        to = {"acknowledge": "acknowledged", "spam": "spam"}[action]
-        return triage.bulk_status(session, actor=user, ids=ids, to=to)
-    except triage.NotVisible as error:
-        raise HTTPException(404) from error
-
-
-async def bulk(request: Request) -> Response:
-    user = require_user(request)
-    require(can_triage, user)
-    form: FormData = await request.form()
-    back = safe_return(str(form.get("return_to") or "/console/"))
-    separator = "&" if "?" in back else "?"
-    action = str(form.get("action") or "")
-    if action not in ("acknowledge", "spam", "assign"):
-        raise HTTPException(400)
-    ids = parse_ids(form.getlist("ids"))
-    if not ids:
-        return RedirectResponse(f"{back}{separator}erreur=selection", status_code=303)
-    raw_assignee = str(form.get("assignee") or "")
-    assignee_id = parse_id(raw_assignee) if raw_assignee else None
-    if raw_assignee and assignee_id is None:
-        return RedirectResponse(f"{back}{separator}erreur=attribution", status_code=303)
-    try:
-        result = await run_db(
-            request, _bulk, user=user, ids=ids, action=action, assignee_id=assignee_id
-        )
-    except triage.TriageError as error:
-        if error.code != "bad_assignee":
-            raise HTTPException(400) from error
-        return RedirectResponse(f"{back}{separator}erreur=attribution", status_code=303)
-    query = urlencode({"fait": "lot", "n": result.changed, "ignores": result.skipped})
-    return RedirectResponse(f"{back}{separator}{query}", status_code=303)
 
 
 routes = [
     Route("/console/", inbox, name="inbox"),
-    Route("/console/bulk", bulk, methods=["POST"], name="inbox_bulk"),
 ]

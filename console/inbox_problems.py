@@ -35,17 +35,32 @@ from console.scope import (
     visible_ministry_ids,
 )
 from retour import problems, similar
-from retour.models import Feedback, Problem, ProblemLink
+from retour.models import Feedback, Ministry, Problem, ProblemLink, Procedure
 from retour.similar_index import SimilarityIndex
 from retour.triage import NotVisible, TriageError
 
 LINK_ALL_MAX: Final = 5000
 
 
+def check_filter_scope(session: Session, user: CurrentUser, filters: InboxFilters) -> None:
+    """404 when the filters name another ministry, or a procedure the user cannot see."""
+    if filters.ministry is not None:
+        ensure_same_ministry(user, filters.ministry)
+        if session.get(Ministry, filters.ministry) is None:
+            raise HTTPException(404)
+    if filters.procedure:
+        procedure = session.get(Procedure, filters.procedure)
+        if procedure is None:
+            raise HTTPException(404)
+        ensure_same_ministry(user, procedure.ministry_id)
+
+
 def resolve_filters(
     session: Session, index: SimilarityIndex, user: CurrentUser, filters: InboxFilters
 ) -> InboxFilters:
-    """404 for another ministry's problem or submission; `semblables` becomes its ids."""
+    """404 for another ministry's (or procedure's, problem's, submission's) filter;
+    `semblables` becomes its ids."""
+    check_filter_scope(session, user, filters)
     if filters.problem and filters.problem != "aucun":
         problems_data.load_problem(session, user, int(filters.problem))
     if filters.similar is None:

@@ -34,6 +34,8 @@ WALK_FROM: Final = 2000
 PARIS: Final = ZoneInfo("Europe/Paris")
 PII_CATEGORY_RE: Final = re.compile(r"[a-z_]{1,30}")
 COMMENT_CHOICES: Final = ("with", "without")
+ASSIGNED_CHOICES: Final = ("moi", "aucun")  # assigned to me, assigned to nobody
+SORT_CHOICES: Final = ("recent", "ancien")  # newest first (the default), oldest first
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ class InboxFilters:
     similar: int | None = None  # reports like this submission (`console.inbox_problems`)
     # The ids `similar` stands for, found by the similarity index (never in the address).
     similar_ids: tuple[int, ...] | None = None
+    assigned: str = ""  # "moi" | "aucun"
+    sort: str = ""  # "" (newest first) | "ancien"
+    # Who « moi » is: the signed-in account, set by the page (never in the address).
+    me: int | None = None
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> tuple[InboxFilters, list[str]]:
@@ -108,6 +114,8 @@ class InboxFilters:
             q=normalize_query(params.get("q")),
             problem=_problem(params.get("probleme", "").strip(), errors),
             similar=number("semblables"),
+            assigned=pick("attribues", ASSIGNED_CHOICES),
+            sort=pick("tri", SORT_CHOICES).replace("recent", ""),
         )
         return filters, errors
 
@@ -118,10 +126,12 @@ class InboxFilters:
             "date_to": "to",
             "problem": "probleme",
             "similar": "semblables",
+            "assigned": "attribues",
+            "sort": "tri",
         }
         out: dict[str, str] = {}
         for field in fields(self):
-            if field.name == "similar_ids":
+            if field.name in ("similar_ids", "me"):
                 continue
             value = getattr(self, field.name)
             if value in (None, "", False):
@@ -131,7 +141,11 @@ class InboxFilters:
 
     @property
     def active(self) -> bool:
-        return bool(self.to_query())
+        return bool(self.without("sort").to_query())
+
+    @property
+    def oldest_first(self) -> bool:
+        return self.sort == "ancien"
 
     def without(self, *names: str) -> InboxFilters:
         defaults: dict[str, Any] = {f.name: f.default for f in fields(self) if f.name in names}
@@ -210,19 +224,29 @@ def filter_conditions(
     dialect: str,
     *,
     walk_index: bool = False,
+    any_status: bool = False,
 ) -> list[ColumnElement[bool]]:
+    """The filters as SQL conditions; `any_status` leaves the status out (honeypot still
+    excluded), for counting each status within the other filters."""
     conditions = scope_conditions(ministry_ids, filters)
     honeypot = col(Feedback.honeypot)
     status = col(Feedback.status)
-    if filters.spam:
+    if any_status:
+        conditions.append(honeypot.is_(False))
+    elif filters.spam:
         conditions.append(or_(honeypot.is_(True), status == "spam"))
     elif filters.status != "spam":
         # Honeypot and spam stay out of the inbox unless asked for.
         conditions.append(honeypot.is_(False))
         if not filters.status:
             conditions.append(status != "spam")
-    if filters.status:
+    if filters.status and not any_status:
         conditions.append(status == filters.status)
+    if filters.assigned == "aucun":
+        conditions.append(col(Feedback.assignee_id).is_(None))
+    elif filters.assigned == "moi":
+        # No account (a forged filter without a session) matches nothing rather than all.
+        conditions.append(col(Feedback.assignee_id) == (filters.me if filters.me else -1))
     if filters.kind:
         conditions.append(col(Feedback.kind) == filters.kind)
     if filters.rating is not None:
@@ -275,7 +299,8 @@ def fetch_page(
     before: Cursor | None = None,
     size: int = PAGE_SIZE,
 ) -> Page:
-    """One page, newest first: after `after` (older), or before `before` (newer), or the top."""
+    """One page in the filters' order (newest first, or oldest first): after `after` (the
+    rows that follow it), or before `before` (those that precede it), or the top."""
     dialect = session.get_bind().dialect.name
     # A common word matches more comments than a page needs by far: walk the index instead.
     walk_index = (
@@ -291,14 +316,16 @@ def fetch_page(
 
     conditions = filter_conditions(ministry_ids, filters, dialect, walk_index=walk_index)
     statement = select(Feedback).where(*conditions)
+    ascending = (col(Feedback.received_at).asc(), col(Feedback.id).asc())
+    descending = (col(Feedback.received_at).desc(), col(Feedback.id).desc())
+    oldest = filters.oldest_first
     if before is not None:
-        statement = statement.where(key > position(before)).order_by(
-            col(Feedback.received_at).asc(), col(Feedback.id).asc()
-        )
+        towards_top = key < position(before) if oldest else key > position(before)
+        statement = statement.where(towards_top).order_by(*(descending if oldest else ascending))
     else:
         if after is not None:
-            statement = statement.where(key < position(after))
-        statement = statement.order_by(col(Feedback.received_at).desc(), col(Feedback.id).desc())
+            statement = statement.where(key > position(after) if oldest else key < position(after))
+        statement = statement.order_by(*(ascending if oldest else descending))
     # One row more than shown tells whether another page follows.
     rows = list(session.exec(statement.limit(size + 1)).all())
     more = len(rows) > size

@@ -27,7 +27,7 @@ from console.auth import require_user
 from console.database import run_db
 from console.labels import LABELS
 from console.scope import CurrentUser, can_triage, require
-from console.templating import render, translate_for
+from console.templating import plural_for, render, translate_for
 from retour import problems
 from retour.models import PROBLEM_STATUSES, Problem, Procedure
 from retour.problem_words import (
@@ -49,8 +49,11 @@ DONE: Final = {
     "modifie": "Le problème est modifié.",
     "statut": "Le statut du problème est modifié.",
     "fusion": "Les problèmes sont fusionnés.",
-    "lies": "{n} retour(s) lié(s) au problème.",
-    "retires": "{n} retour(s) retiré(s) du problème.",
+}
+# Messages whose words follow the count: (singular, plural).
+DONE_COUNTED: Final = {
+    "lies": ("{n} retour lié au problème.", "{n} retours liés au problème."),
+    "retires": ("{n} retour retiré du problème.", "{n} retours retirés du problème."),
 }
 ERRORS: Final = {
     "empty_title": "Le titre est obligatoire.",
@@ -81,8 +84,11 @@ def message(request: Request) -> dict[str, str] | None:
     _ = translate_for(request)
     done, error = request.query_params.get("fait"), request.query_params.get("erreur")
     count = request.query_params.get("n", "0")
+    if done in DONE_COUNTED:
+        number = int(count) if count.isdigit() and len(count) < 10 else 0
+        return {"type": "success", "text": plural_for(request)(*DONE_COUNTED[done], number)}
     if done in DONE:
-        return {"type": "success", "text": _(DONE[done], n=int(count) if count.isdigit() else 0)}
+        return {"type": "success", "text": _(DONE[done])}
     if error in ERRORS:
         return {"type": "error", "text": _(ERRORS[error])}
     return None

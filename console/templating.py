@@ -12,6 +12,8 @@ Every template receives, besides the given context:
 - `csrf_token` (a string) and `csrf_input()` (the hidden field, already markup) for forms;
 - `_("Texte français {n}", n=3)`: French source text translated through
   `console/locales/en.json` when the locale is English; `locale` ("fr" or "en");
+- `_n("{n} retour", "{n} retours", count)`: the same, in the number the count asks for
+  (`retour.i18n.plural_translator`; `n=` among the values overrides the count shown);
 - `lang_url("en")`: the current URL in another language (for the language switch);
 - `lang_link("/open-data")`: an internal link that keeps the page's language. Citizen pages set
   no cookie, so in English every link carries `lang=en`; console pages (cookie) are unchanged;
@@ -45,7 +47,7 @@ from starlette.templating import Jinja2Templates
 from console import scope
 from console.labels import format_datetime
 from console.security import CSRF_FIELD, csrf_token, current_user, is_console_path, is_https
-from retour.i18n import LOCALES, Translate, negotiate, translator
+from retour.i18n import LOCALES, Plural, Translate, negotiate, plural_translator, translator
 from retour.typography import french_spacing
 
 HERE: Final = Path(__file__).resolve().parent
@@ -108,6 +110,10 @@ def translate_for(request: Request) -> Translate:
     return translator(locale_of(request), [LOCALES_DIR])
 
 
+def plural_for(request: Request) -> Plural:
+    return plural_translator(locale_of(request), [LOCALES_DIR])
+
+
 def base_context(request: Request) -> dict[str, Any]:
     locale = locale_of(request)
     return {
@@ -117,6 +123,7 @@ def base_context(request: Request) -> dict[str, Any]:
             CSRF_FIELD, escape(csrf_token(request))
         ),
         "_": translator(locale, [LOCALES_DIR]),
+        "_n": plural_translator(locale, [LOCALES_DIR]),
         "locale": locale,
         "lang_url": lambda target: _relative(request, target),
         "lang_link": lambda url: _keep_language(request, locale, str(url)),

@@ -40,6 +40,9 @@ EVENT_LABELS: Final = {
     "feedback.created": "Nouveau retour",
     "feedback.status_changed": "Changement de statut",
     "answer.published": "Réponse publiée",
+    "problem.created": "Nouveau problème",
+    "problem.status_changed": "Changement de statut d’un problème",
+    "problem.updated": "Problème modifié (rattachements, fusion, texte)",
 }
 ERRORS: Final = {
     "bad_url": "Cette adresse n’est pas valide.",

@@ -29,6 +29,7 @@ from sqlalchemy import Date, bindparam, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from retour.figures import procedure_figures
+from retour.i18n import plural_translator
 from retour.mailer import send_mail
 from retour.models import utcnow
 from retour.settings import Settings
@@ -40,6 +41,8 @@ ALERT_ROW: Final = 2
 SETTLE: Final = dt.timedelta(seconds=10)
 MAX_AGE: Final = dt.timedelta(days=1)
 MAX_LISTED: Final = 50
+# The alert emails are in French only: words that follow a count, without any catalog.
+FRENCH: Final = plural_translator("fr", ())
 RATINGS: Final = {1: "Mal", 2: "Moyennement", 3: "Bien"}
 KIND_LABELS: Final = {
     "complaint": "réclamation",
@@ -149,7 +152,8 @@ def new_submission_email(settings: Settings, rows: list[Any]) -> tuple[str, str]
         if count == 1
         else f"[Je fais un retour] {count} nouveaux retours"
     )
-    lines = [f"{count} nouveau(x) retour(s) sur les démarches que vous suivez :", ""]
+    heading = FRENCH("{n} nouveau retour", "{n} nouveaux retours", count)
+    lines = [f"{heading} sur les démarches que vous suivez :", ""]
     for row in rows[:MAX_LISTED]:
         lines.append(
             f"- {row.title} — avis : {RATINGS.get(row.satisfaction, '?')}, "
@@ -157,7 +161,8 @@ def new_submission_email(settings: Settings, rows: list[Any]) -> tuple[str, str]
         )
         lines.append(f"  {settings.public_url}/console/feedback/{row.id}")
     if count > MAX_LISTED:
-        lines.append(f"… et {count - MAX_LISTED} autre(s), dans la console.")
+        others = FRENCH("{n} autre", "{n} autres", count - MAX_LISTED)
+        lines.append(f"… et {others}, dans la console.")
     lines += ["", f"Gérer vos alertes : {settings.public_url}/console/alerts"]
     return subject, "\n".join(lines)
 
@@ -230,8 +235,9 @@ def digest_emails(
                 if figure.satisfaction_score is not None
                 else "non publiée"
             )
+            received = FRENCH("{n} retour", "{n} retours", count)
             lines.append(
-                f"- {figure.title} : {count} retour(s) dont {bad} « mal » ; "
+                f"- {figure.title} : {received} dont {bad} « mal » ; "
                 f"{waiting.get(figure.id, 0)} en attente de lecture ; note sur 12 mois : {score}"
             )
         lines += ["", f"La console : {settings.public_url}/console/"]

@@ -32,7 +32,14 @@ ROLES: Final = ("admin", "ministry_admin", "agent", "viewer")
 # A civil servant signed in through OpenID Connect without an account asks for one.
 ACCESS_REQUEST_STATUSES: Final = ("pending", "approved", "refused")
 # What a ministry's webhook endpoints can subscribe to (retour.webhook_events makes them).
-WEBHOOK_EVENTS: Final = ("feedback.created", "feedback.status_changed", "answer.published")
+WEBHOOK_EVENTS: Final = (
+    "feedback.created",
+    "feedback.status_changed",
+    "answer.published",
+    "problem.created",
+    "problem.status_changed",
+    "problem.updated",
+)
 WEBHOOK_DELIVERY_STATUSES: Final = ("pending", "delivered", "failed")
 IMPRESSION_EVENTS: Final = ("view", "open")
 # How feedback reached the administration: the button or hosted form ("online"), the hosted

@@ -6,7 +6,9 @@ id 3) it reads
 
 - submissions above `last_feedback_id` → `feedback.created` (honeypot and spam never);
 - audit events above `last_audit_id` on submissions: `status` → `feedback.status_changed`,
-  `answer_publish` / `answer_edit` → `answer.published`;
+  `answer_publish` / `answer_edit` → `answer.published`; and on problems
+  (`retour.problems`): `create` → `problem.created`, `status` → `problem.status_changed`,
+  edits, links, unlinks and merges → `problem.updated`;
 
 queues one `webhook_delivery` per active endpoint of the submission's ministry subscribed to
 the event, moves both watermarks, and commits: the queue is in the database, so nothing is
@@ -14,8 +16,9 @@ lost across a restart. As for the alerts (`retour.alerts`), rows younger than `S
 for the next run, so that one whose transaction commits after a higher id's (PostgreSQL
 sequences) is not skipped. The first run starts from now: the past sends nothing.
 
-A body carries the submission's facts; its comment (masked, as stored) only for endpoints
-that may receive comments, and the citizen's email address never.
+A body carries the submission's (or problem's) facts; its comment (masked, as stored) or the
+problem's internal description only for endpoints that may receive comments, and the
+citizen's email address never.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from retour.models import WebhookDelivery, utcnow
 from retour.stats import locked_state, state_table
+from retour.webhook_bodies import Data, feedback_data, iso, parse_stamp, problem_data
 
 WEBHOOK_ROW: Final = 3
 SETTLE: Final = dt.timedelta(seconds=10)
@@ -41,20 +45,16 @@ AUDIT_EVENTS: Final = {
     "answer_publish": "answer.published",
     "answer_edit": "answer.published",
 }
+PROBLEM_EVENTS: Final = {
+    "create": "problem.created",
+    "status": "problem.status_changed",
+    "edit": "problem.updated",
+    "link": "problem.updated",
+    "unlink": "problem.updated",
+    "merge_into": "problem.updated",
+    "merge_from": "problem.updated",
+}
 delivery_table = WebhookDelivery.__table__  # type: ignore[attr-defined]
-
-
-def _parse(value: Any) -> dt.datetime:
-    """A timestamp as raw SQL gives it: text on SQLite, naive or aware datetimes."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-def _iso(value: Any) -> str:
-    return _parse(value).isoformat().replace("+00:00", "Z")
 
 
 def _endpoints(connection: Connection) -> dict[int, list[Any]]:
@@ -74,24 +74,6 @@ FEEDBACK_COLUMNS: Final = (
     "f.id, f.procedure_id, f.ministry_id, f.received_at, f.satisfaction, f.kind, f.comment, "
     "f.pii_categories, f.status, f.honeypot, f.channel, f.updated_at, p.title"
 )
-
-
-def _feedback_json(row: Any, public_url: str, with_comment: bool) -> dict[str, Any]:
-    data = {
-        "id": row.id,
-        "procedure_id": row.procedure_id,
-        "procedure_title": row.title,
-        "received_at": _iso(row.received_at),
-        "channel": row.channel,
-        "satisfaction": row.satisfaction,
-        "kind": row.kind,
-        "status": row.status,
-        "console_url": f"{public_url}/console/feedback/{row.id}",
-    }
-    if with_comment:
-        data["comment"] = row.comment
-        data["pii_categories"] = row.pii_categories.split()
-    return data
 
 
 def has_endpoints(engine: Engine) -> bool:
@@ -161,17 +143,22 @@ def enqueue(engine: Engine, *, public_url: str, now: dt.datetime | None = None) 
             ),
             {"last": state.last_audit_id, "cutoff": cutoff},
         ).scalar()
+        problem_changes = _problem_changes(connection, state.last_audit_id, cutoff)
+        # A full batch stops the audit watermark at its last row, and the other batch's rows
+        # beyond it wait for the next run, so that neither skips the other's events.
+        full = [b[-1].audit_id for b in (changes, problem_changes) if len(b) == BATCH]
+        last_audit = min(full) if full else max(state.last_audit_id, top_audit or 0)
+        changes = [row for row in changes if row.audit_id <= last_audit]
+        problem_changes = [row for row in problem_changes if row.audit_id <= last_audit]
         rows: list[dict[str, Any]] = []
         for row in created:
             if row.honeypot or row.status == "spam":
                 continue
             rows += _deliveries(
-                endpoints,
-                row,
+                endpoints.get(row.ministry_id, []),
+                feedback_data(row, public_url, {}),
                 "feedback.created",
                 f"feedback:{row.id}",
-                {},
-                public_url,
                 now,
                 happened=row.updated_at,
             )
@@ -183,26 +170,30 @@ def enqueue(engine: Engine, *, public_url: str, now: dt.datetime | None = None) 
             extra: dict[str, Any]
             if event == "feedback.status_changed":
                 detail = json.loads(row.detail or "{}")
-                extra = {"from": detail.get("from"), "to": detail.get("to"), "at": _iso(row.at)}
+                extra = {"from": detail.get("from"), "to": detail.get("to"), "at": iso(row.at)}
             else:
-                extra = {"answer": answers.get(row.id), "at": _iso(row.at)}
+                extra = {"answer": answers.get(row.id), "at": iso(row.at)}
             rows += _deliveries(
-                endpoints,
-                row,
+                endpoints.get(row.ministry_id, []),
+                feedback_data(row, public_url, extra),
                 event,
                 f"audit:{row.audit_id}",
-                extra,
-                public_url,
+                now,
+                happened=row.at,
+            )
+        procedures = _problem_procedures(connection, [row.id for row in problem_changes])
+        for row in problem_changes:
+            rows += _deliveries(
+                endpoints.get(row.ministry_id, []),
+                problem_data(row, procedures.get(row.id, []), public_url),
+                PROBLEM_EVENTS[row.action],
+                f"audit:{row.audit_id}",
                 now,
                 happened=row.at,
             )
         if rows:
             connection.execute(insert(delivery_table), rows)
         last_feedback = created[-1].id if created else state.last_feedback_id
-        last_audit = max(
-            [state.last_audit_id, *(row.audit_id for row in changes)]
-            + ([] if len(changes) == BATCH else [top_audit or 0])
-        )
         _save(connection, last_feedback, last_audit, now)
     return len(rows)
 
@@ -214,37 +205,62 @@ def _answers(connection: Connection, feedback_ids: list[int]) -> dict[int, dict[
         "SELECT feedback_id, body, published_at FROM public_answer WHERE feedback_id IN :ids"
     ).bindparams(bindparam("ids", expanding=True))
     return {
-        row.feedback_id: {"body": row.body, "published_at": _iso(row.published_at)}
+        row.feedback_id: {"body": row.body, "published_at": iso(row.published_at)}
         for row in connection.execute(statement, {"ids": sorted(set(feedback_ids))})
     }
 
 
+def _problem_changes(connection: Connection, last_audit: int, cutoff: dt.datetime) -> list[Any]:
+    stamp = bindparam("cutoff", type_=state_table.c.refreshed_at.type)
+    return list(
+        connection.execute(
+            text(
+                "SELECT a.id AS audit_id, a.action, a.detail, a.at, pr.id, pr.ministry_id, "
+                "pr.title, pr.description, pr.status, pr.reason, pr.public_answer, pr.reports, "
+                "pr.created_at, pr.closed_at, pr.merged_into_id FROM audit_event a "
+                "JOIN problem pr ON a.entity = 'problem' AND pr.id = CAST(a.entity_id AS INTEGER) "
+                "WHERE a.id > :last AND a.at <= :cutoff AND a.action IN :actions "
+                "ORDER BY a.id LIMIT :n"
+            ).bindparams(stamp, bindparam("actions", expanding=True)),
+            {"last": last_audit, "cutoff": cutoff, "actions": sorted(PROBLEM_EVENTS), "n": BATCH},
+        ).all()
+    )
+
+
+def _problem_procedures(connection: Connection, problem_ids: list[int]) -> dict[int, list[str]]:
+    if not problem_ids:
+        return {}
+    statement = text(
+        "SELECT problem_id, procedure_id FROM problem_procedure WHERE problem_id IN :ids "
+        "ORDER BY procedure_id"
+    ).bindparams(bindparam("ids", expanding=True))
+    found: dict[int, list[str]] = defaultdict(list)
+    for row in connection.execute(statement, {"ids": sorted(set(problem_ids))}):
+        found[row.problem_id].append(row.procedure_id)
+    return found
+
+
 def _deliveries(
-    endpoints: dict[int, list[Any]],
-    row: Any,
+    endpoints: list[Any],
+    data: Data,
     event: str,
     key: str,
-    extra: dict[str, Any],
-    public_url: str,
     now: dt.datetime,
     *,
     happened: Any,
 ) -> list[dict[str, Any]]:
     out = []
-    for endpoint in endpoints.get(row.ministry_id, []):
+    for endpoint in endpoints:
         if event not in endpoint.events.split():
             continue
         # An endpoint hears of what happens once it exists, not of the past.
-        if _parse(happened) < _parse(endpoint.created_at):
+        if parse_stamp(happened) < parse_stamp(endpoint.created_at):
             continue
         body = {
             "id": str(uuid.uuid4()),
             "type": event,
-            "created_at": _iso(now),
-            "data": {
-                "feedback": _feedback_json(row, public_url, endpoint.include_comments),
-                **extra,
-            },
+            "created_at": iso(now),
+            "data": data(endpoint.include_comments),
         }
         out.append(
             {

@@ -56,10 +56,10 @@ def world(session: Any, engine: Any) -> dict[str, Any]:
     return {"agent": agent, "rows": rows, "procedure": procedure}
 
 
-def press_until_focused(page: Any, selector: str, limit: int = 80) -> None:
+def press_until_focused(page: Any, selector: str, limit: int = 80, key: str = "Tab") -> None:
     """Tab until the element matching `selector` has the focus (proves it is reachable)."""
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
         if page.evaluate(f"document.activeElement === document.querySelector({selector!r})"):
             return
     raise AssertionError(f"{selector} is not reachable with Tab")
@@ -96,18 +96,18 @@ def test_triage_with_the_keyboard(browser, live, world, session) -> None:
         assert page.locator(".retour-inbox tbody tr").count() == 4
         assert page.locator("#f-rating").input_value() == "1"
 
-        # Open a submission from the list, with the keyboard.
+        # Open a submission from the list, with the keyboard (its link keeps the list).
         target = world["rows"][3]
-        press_until_focused(page, f"a[href='/console/feedback/{target.id}']")
+        press_until_focused(page, f"a[href='/console/feedback/{target.id}?liste=rating%3D1']")
         page.keyboard.press("Enter")
-        page.wait_for_url(f"{live}/console/feedback/{target.id}")
+        page.wait_for_url(f"{live}/console/feedback/{target.id}?liste=rating%3D1")
         assert "<script>alert(3)</script>" in page.locator("blockquote").inner_text()
 
         # A status change: the "Prendre en compte" button.
-        press_until_focused(page, "form[action$='/status'] button")
+        press_until_focused(page, "form[action*='/status'] button")
         assert page.evaluate("document.activeElement.textContent.trim()") == "Prendre en compte"
         page.keyboard.press("Enter")
-        page.wait_for_url("**?fait=statut#statut")
+        page.wait_for_url("**?fait=statut&liste=rating%3D1#statut")
         assert "Le statut est modifié." in page.locator("[role=status]").inner_text()
         assert "pris en compte" in page.locator("h1").inner_text().lower()
         # The focus is back on the status section's heading, which is described by the
@@ -119,7 +119,7 @@ def test_triage_with_the_keyboard(browser, live, world, session) -> None:
         )
         assert described == "Le statut est modifié."
         page.keyboard.press("Tab")
-        assert page.evaluate("document.activeElement.closest(\"form[action$='/status']\") !== null")
+        assert page.evaluate("document.activeElement.closest(\"form[action*='/status']\") !== null")
 
         # A public answer, typed and sent with the keyboard.
         press_until_focused(page, "#answer")
@@ -127,7 +127,7 @@ def test_triage_with_the_keyboard(browser, live, world, session) -> None:
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent.trim()") == "Publier la réponse"
         page.keyboard.press("Enter")
-        page.wait_for_url("**?fait=reponse")
+        page.wait_for_url("**?fait=reponse&liste=**")
         assert "Merci, le paiement est corrigé" in page.locator(".fr-callout").inner_text()
         history = page.locator("#historique-titre + .fr-table").inner_text()
         assert "Statut modifié" in history and "Réponse publique publiée" in history
@@ -147,10 +147,11 @@ def test_bulk_acknowledge_with_the_keyboard(browser, live, world, session) -> No
         for row in world["rows"][:2]:
             press_until_focused(page, f"#sel-{row.id}")
             page.keyboard.press("Space")
-        press_until_focused(page, "form[action='/console/bulk'] button[type=submit]")
+        # The bar is above the list: back up to its button.
+        press_until_focused(page, ".retour-bulk-bar button[type=submit]", key="Shift+Tab")
         page.keyboard.press("Enter")
         page.wait_for_url("**fait=lot**")
-        assert "2 retour(s) modifié(s)." in page.locator("[role=status]").inner_text()
+        assert "2 retours modifiés." in page.locator("[role=status]").inner_text()
     finally:
         context.close()
     session.rollback()

@@ -62,7 +62,7 @@ def test_group_fix_and_answer_everyone(browser, live, session) -> None:
             page.keyboard.press("Space")
         page.click("text=Créer un problème avec les retours cochés")
         page.wait_for_url(f"{live}/console/problems/new")
-        assert "3 retour(s) seront liés" in page.locator("main form").inner_text()
+        assert "3 retours seront liés" in page.locator("main form").inner_text()
         press_until_focused(page, "#title")
         page.keyboard.type("Le bouton Valider ne répond pas à l'étape 3")
         page.click("button:has-text('Créer le problème')")

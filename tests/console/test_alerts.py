@@ -129,7 +129,7 @@ def test_weekly_digest_once_per_week(engine, session, mail_settings, smtp) -> No
     assert result.digest_week == iso_week(now.date())
     (message,) = inbox.to(agent.email)
     assert message["Subject"] == "[Je fais un retour] Votre bilan de la semaine"
-    assert "Carte grise : 3 retour(s) dont 2 « mal » ; 3 en attente de lecture" in body(message)
+    assert "Carte grise : 3 retours dont 2 « mal » ; 3 en attente de lecture" in body(message)
     assert dispatch(engine, mail_settings).digest_week is None
     assert len(inbox.messages) == 1
 

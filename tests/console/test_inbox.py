@@ -17,7 +17,7 @@ T0 = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
 
 
 def row_ids(html: str) -> list[int]:
-    return [int(n) for n in re.findall(r'href="/console/feedback/(\d+)"', html)]
+    return [int(n) for n in re.findall(r'href="/console/feedback/(\d+)(?:\?liste=[^"]*)?"', html)]
 
 
 def link(html: str, label: str) -> str | None:
@@ -144,7 +144,7 @@ def test_bulk_acknowledge_spam_and_assign(client_for, session, procedure, minist
     assert response.status_code == 303
     assert response.headers["location"].startswith("/console/?kind=malfunction&fait=lot&n=3")
     page = agent.get(response.headers["location"])
-    assert "3 retour(s) modifié(s)" in page.text and "1 ignoré(s)" in page.text
+    assert "3 retours modifiés." in page.text and "1 ignoré\u202f: le circuit" in page.text
     session.rollback()  # a fresh snapshot: the app wrote meanwhile
     assert [session.get(Feedback, f.id).status for f in new] == ["acknowledged"] * 3
     assert session.get(Feedback, resolved.id).status == "resolved"

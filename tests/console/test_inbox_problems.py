@@ -76,7 +76,7 @@ def test_bulk_link_ticked_rows_and_start_a_problem(client_for, session, ministry
         {"problem": problem.id, "ids": [rows[0].id, rows[1].id], "return_to": "/console/"},
     )
     assert done.headers["location"] == "/console/?fait=lies&n=2"
-    assert "2 retour(s) lié(s) au problème." in agent.get(done.headers["location"]).text
+    assert "2 retours liés au problème." in agent.get(done.headers["location"]).text
     form = agent.submit("/console/problems/new", {"start": "1", "ids": [rows[2].id]})
     assert form.status_code == 200 and f'name="retour" value="{rows[2].id}"' in form.text
 

@@ -39,7 +39,7 @@ def test_an_agent_creates_a_problem_from_selected_submissions(
     query = "&".join(f"retour={r.id}" for r in rows)
     form = agent.get(f"/console/problems/new?{query}")
     assert form.status_code == 200
-    assert "3 retour(s) seront liés" in form.text
+    assert "3 retours seront liés" in form.text
     assert f'value="{procedure.id}" checked' in form.text
     response = agent.submit(
         "/console/problems/new",

@@ -99,7 +99,7 @@ def test_the_public_record_shows_problems_but_no_citizen_text(
     public = client_for(None)
     page = html.unescape(public.get(f"/procedures/{procedure.id}").text)
     assert "Le bouton Valider ne répond pas" in page and ANSWER in page
-    assert "2 retour(s) d’usagers" in page and "Corrigé" in page
+    assert "2 retours d’usagers" in page and "Corrigé" in page
     assert COMMENT not in page and "ticket 4521" not in page
     dashboard = html.unescape(public.get("/").text)
     assert "Vous avez dit, nous avons corrigé" in dashboard

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from retour import triage
+from retour import problems, triage
 from retour.models import WebhookAttempt, WebhookDelivery, utcnow
 from retour.settings import Settings
 from retour.webhook_events import enqueue
@@ -43,6 +43,7 @@ class Receiver:
     url: str
     answers: list[int] = field(default_factory=list)
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -54,6 +55,7 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            state.paths.append(self.path)
             status = state.answers.pop(0) if state.answers else 200
             self.send_response(status)
             self.send_header("content-length", "2")
@@ -405,3 +407,47 @@ def test_finished_deliveries_are_forgotten_after_30_days(
     session.rollback()
     assert [d.status for d in session.exec(select(WebhookDelivery)).all()] == ["pending"]
     assert len(session.exec(select(WebhookAttempt)).all()) == 1
+
+
+def test_problems_become_events_with_their_description_only_where_comments_are_allowed(
+    engine: Engine, session: Session, world: World, receiver: Receiver, hook_settings: Settings
+) -> None:
+    events = ("problem.created", "problem.status_changed", "problem.updated")
+    endpoint_for(session, world, receiver.url + "?plain", events=events)
+    endpoint_for(session, world, receiver.url + "?comments", events=events, include_comments=True)
+    now = start_watching(engine, session)
+    agent = make_user(session, role="agent", ministry=world.ministry)
+    feedback = make_feedback(session, procedure=world.procedure)
+    problem = problems.create_problem(
+        session,
+        actor=agent,
+        ministry_id=world.ministry.id,
+        title="L’étape 3 échoue",
+        procedure_ids=[world.procedure.id],
+        description="Vu dans 12 retours.",
+    )
+    problems.link_feedback(session, problem=problem, actor=agent, feedback_ids=[feedback.id])
+    problems.change_problem_status(
+        session, problem=problem, actor=agent, to="fixed", public_answer="Corrigé le 2 décembre."
+    )
+    session.commit()
+    later = utcnow() + dt.timedelta(seconds=20)
+    assert enqueue(engine, public_url="https://r.fr", now=later) == 6
+    send(engine, hook_settings, later)
+    received = [(p, json.loads(body)) for p, (_, body) in zip(receiver.paths, receiver.received)]
+    plain = [event for path, event in received if path.endswith("?plain")]
+    assert [e["type"] for e in plain] == [
+        "problem.created",
+        "problem.updated",
+        "problem.status_changed",
+    ]
+    created, linked, fixed = (e["data"] for e in plain)
+    assert created["problem"]["title"] == "L’étape 3 échoue"
+    assert created["problem"]["procedure_ids"] == [world.procedure.id]
+    assert "description" not in created["problem"]
+    assert (linked["change"], linked["count"]) == ("link", 1)
+    assert (fixed["from"], fixed["to"]) == ("open", "fixed")
+    assert fixed["problem"]["public_answer"] == "Corrigé le 2 décembre."
+    with_comments = [event for path, event in received if path.endswith("?comments")]
+    assert with_comments[0]["data"]["problem"]["description"] == "Vu dans 12 retours."
+    assert now is not None
