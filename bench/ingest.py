@@ -1,24 +1,19 @@
-"""Ingest throughput against a bare Starlette baseline, measured in the same run.
+"""Ingest throughput against a bare Starlette endpoint, measured in the same run.
 
-    .venv/bin/python bench/ingest.py [--rounds 3] [--duration 10] [--connections 64]
+    .venv/bin/python bench/ingest.py --database sqlite|postgresql [--workers N]
+        [--duration 10] [--connections 64] [--warmup 2] [--load-processes 1]
 
-Runs, one after the other and `--rounds` times over, each under uvicorn (uvloop, httptools)
-in its own process:
-  1. bare Starlette: parse the JSON, answer 202 (the baseline);
-  2. bare Starlette, 2 workers: what two workers can gain at all on this machine, whose
-     cores wrk shares (the ceiling for the 2-workers target);
-  3. the ingest service, 1 worker: SQLite synchronous=FULL, limiter on (a high limit);
-  4. the ingest service, 2 workers sharing the SQLite file;
-  5. with --compare-stack, the ingest with POST /api/v1/feedback through Starlette's
-     middleware and routing instead of its fast path (ingest/fast_feedback.py).
-Each is loaded by wrk (a separate process) posting submissions with unique client_ids,
-after a warm-up load that is not counted (`--warmup`, seconds: a server runs for days, and
-its first submission starts the writer process, a wait of ~100 ms that 64 requests shared,
-about a tenth of the slowest 1 % of a run). The script prints requests/s, p50 and p99 of
-every run, the rows stored beside the 2xx answered (flagging any lost), and each ratio as
-the median over the rounds of the ratio within a round: this machine's speed drifts by a
-fifth over minutes, and one bare run and one ingest run half a minute apart could give 0.52
-or 0.74 for the same code.
+Each server runs under uvicorn (uvloop, httptools, no access log) in its own process and is
+loaded over real HTTP by bench/load.py's generator, one after the other:
+  - submissions: bare Starlette (parse the JSON, answer 202), then the ingest
+    (`POST /api/v1/feedback`, unique client_ids, the rate limiter on with limits the load
+    cannot reach, the real masking), with 1 worker, and with N workers if `--workers N`;
+  - impressions: bare Starlette (parse, answer 204), then the ingest
+    (`POST /api/v1/impressions`), 1 worker.
+With `--database sqlite` the ingest stores into a new SQLite file (WAL, synchronous=FULL,
+memory rate limits); with `postgresql` into a new database of `--postgres-url`, the limits in
+Redis (`--redis-url`). It prints requests/s, p50, p99, the CPU per request, the load
+average, every ratio, and checks that every 2xx answer is a stored row (or a stored count).
 """
 
 from __future__ import annotations
@@ -27,36 +22,29 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import sys
 import tempfile
-import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: bench/ is not a package on the path
 
-from bench.load import (  # noqa: E402
-    Result,
-    free_port,
-    start_server,
-    stop_server,
-    thread_cpu_seconds,
-    tree_cpu_seconds,
-    wrk,
-)
+from bench.load import Result, free_port, load, start_server, stop_server, tree_cpu_seconds  # noqa: E402
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 PROCEDURE_ID = "bench-demarche"
 ORIGIN = "https://www.example.gouv.fr"
+BARE = ["bench.ingest:bare_app", "--factory"]
+INGEST = ["ingest.app:create_app", "--factory"]
 
 
-def submission_body() -> dict[str, Any]:
-    """The submission every benchmark posts; `client_id` is a placeholder to replace."""
+def submission_body() -> bytes:
+    """The submission every request posts; the load generator gives each its client_id."""
     from retour.signing import FormTokens
 
-    return {
+    body = {
         "procedure_id": PROCEDURE_ID,
         "token": FormTokens(SECRET).issue(PROCEDURE_ID),
         "client_id": "CLIENT-ID-PLACEHOLDER",
@@ -68,22 +56,19 @@ def submission_body() -> dict[str, Any]:
         "locale": "fr",
         "website": "",
     }
+    return json.dumps(body).encode()
 
 
-def starlette_path_app() -> Any:
-    """The ingest with POST /api/v1/feedback through Starlette's stack (`--compare-stack`)."""
-    from ingest.app import create_app
-
-    return create_app(fast_feedback=False)
-
-
-# --- The baseline: bare Starlette --------------------------------------------------------
+def impression_body() -> bytes:
+    body = {"procedure_id": PROCEDURE_ID, "event": "view", "page_url": f"{ORIGIN}/demarche"}
+    return json.dumps(body).encode()
 
 
 def bare_app() -> Any:
+    """The baseline: Starlette reading the same JSON and answering as the ingest does."""
     from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.responses import JSONResponse
+    from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
     async def healthz(request: Request) -> JSONResponse:
@@ -91,17 +76,25 @@ def bare_app() -> Any:
 
     async def feedback(request: Request) -> JSONResponse:
         data = json.loads(await request.body())
-        return JSONResponse({"id": 1, "client_id": data["client_id"]}, status_code=202)
+        return JSONResponse({"id": 1, "receipt": data["client_id"][:11]}, status_code=202)
+
+    async def impressions(request: Request) -> Response:
+        json.loads(await request.body())
+        return Response(status_code=204)
 
     return Starlette(
-        routes=[Route("/healthz", healthz), Route("/api/v1/feedback", feedback, methods=["POST"])]
+        routes=[
+            Route("/healthz", healthz),
+            Route("/api/v1/feedback", feedback, methods=["POST"]),
+            Route("/api/v1/impressions", impressions, methods=["POST"]),
+        ]
     )
 
 
 # --- Set-up ------------------------------------------------------------------------------
 
 
-def prepare_database(directory: Path) -> str:
+def prepare_database(url: str) -> None:
     from sqlmodel import Session
 
     from retour.db import make_engine
@@ -109,7 +102,6 @@ def prepare_database(directory: Path) -> str:
     from retour.models import Ministry, Procedure, ProcedureOrigin
     from retour.settings import Settings
 
-    url = f"sqlite:///{directory / 'bench.db'}"
     engine = make_engine(Settings(database_url=url, secret_key=SECRET))
     upgrade(engine)
     with Session(engine) as session:
@@ -129,10 +121,10 @@ def prepare_database(directory: Path) -> str:
         session.add(ProcedureOrigin(procedure_id=PROCEDURE_ID, origin=ORIGIN))
         session.commit()
     engine.dispose()
-    return url
 
 
-def count_rows(url: str) -> int:
+def stored(url: str) -> tuple[int, int]:
+    """(submissions stored, impressions counted)."""
     from sqlalchemy import text
 
     from retour.db import make_engine
@@ -140,31 +132,75 @@ def count_rows(url: str) -> int:
 
     engine = make_engine(Settings(database_url=url, secret_key=SECRET))
     with engine.connect() as connection:
-        count = int(connection.execute(text("SELECT count(*) FROM feedback")).scalar_one())
+        rows = int(connection.execute(text("SELECT count(*) FROM feedback")).scalar_one())
+        counted = connection.execute(text("SELECT sum(count) FROM impression_count")).scalar()
     engine.dispose()
-    return count
+    return rows, int(counted or 0)
+
+
+class PostgresDatabase:
+    """A database of its own for the run, dropped at the end."""
+
+    def __init__(self, server_url: str) -> None:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        self._name = f"retour_bench_{uuid.uuid4().hex[:10]}"
+        server = make_url(server_url).set(drivername="postgresql+psycopg")
+        self._admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        self._text = text
+        with self._admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{self._name}"'))
+        self.url = server.set(database=self._name).render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        with self._admin.connect() as connection:
+            connection.execute(self._text(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)'))
+        self._admin.dispose()
+
+
+# --- Runs --------------------------------------------------------------------------------
+
+
+def run(
+    name: str,
+    target: list[str],
+    workers: int,
+    path: str,
+    body: bytes,
+    env: dict[str, str],
+    args: argparse.Namespace,
+) -> Result:
+    port = free_port()
+    process = start_server(target, port, workers, env)
+    options = {"connections": args.connections, "processes": args.load_processes}
+    try:
+        if args.warmup:
+            load(name, port, path, body, duration=args.warmup, **options)
+        cpu_before = tree_cpu_seconds(process.pid)
+        result = load(name, port, path, body, duration=args.duration, **options)
+        cpu = tree_cpu_seconds(process.pid) - cpu_before
+        result.cpu_us = cpu / max(result.requests, 1) * 1e6
+    finally:
+        stop_server(process)  # the ingest commits and flushes what it holds
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--workers", type=int, default=1, help="also run N workers (N > 1)")
+    parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--warmup", type=int, default=2, help="seconds of load not counted")
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="times the four servers run, one after the other"
-    )
-    parser.add_argument(
-        "--compare-stack",
-        action="store_true",
-        help="also run the ingest with the feedback route through Starlette's stack",
-    )
+    parser.add_argument("--warmup", type=float, default=2, help="seconds of load not counted")
+    parser.add_argument("--load-processes", type=int, default=1)
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed (apt-get install wrk)")
 
     tmp = Path(tempfile.mkdtemp(prefix="retour-bench-"))
-    url = prepare_database(tmp)
+    postgres = PostgresDatabase(args.postgres_url) if args.database == "postgresql" else None
+    url = postgres.url if postgres else f"sqlite:///{tmp / 'bench.db'}"
     env = {
         "RETOUR_DATABASE_URL": url,
         "RETOUR_SECRET_KEY": SECRET,
@@ -172,105 +208,106 @@ def main() -> None:
         "RETOUR_RATE_LIMIT": "100000000/minute",
         "RETOUR_PROCEDURE_RATE_LIMIT": "100000000/minute",
     }
-    body = submission_body()
-    runs = [
-        ("bare Starlette, 1 worker", ["bench.ingest:bare_app", "--factory"], 1),
-        ("bare Starlette, 2 workers", ["bench.ingest:bare_app", "--factory"], 2),
-        ("ingest, 1 worker", ["ingest.app:create_app", "--factory"], 1),
-        ("ingest, 2 workers", ["ingest.app:create_app", "--factory"], 2),
-    ]
-    if args.compare_stack:
-        stack_app = ["bench.ingest:starlette_path_app", "--factory"]
-        runs.append(("ingest via Starlette stack", stack_app, 1))
-    # The machine's speed drifts over minutes: each ratio compares runs of the same round,
-    # and the rounds' median is the figure.
-    rounds: list[list[Result]] = []
+    if postgres:
+        env["RETOUR_REDIS_URL"] = args.redis_url
+        env["RETOUR_REDIS_PREFIX"] = f"bench-{uuid.uuid4().hex[:8]}"
+    feedback, beacon = submission_body(), impression_body()
+    results: dict[str, Result] = {}
     load_before = os.getloadavg()
     try:
-        for _ in range(args.rounds):
-            rounds.append([run_one(run, url, env, body, args, tmp) for run in runs])
+        prepare_database(url)
+        plan = [
+            ("bare, submissions", BARE, 1, "/api/v1/feedback", feedback),
+            ("ingest, submissions", INGEST, 1, "/api/v1/feedback", feedback),
+            ("bare, impressions", BARE, 1, "/api/v1/impressions", beacon),
+            ("ingest, impressions", INGEST, 1, "/api/v1/impressions", beacon),
+        ]
+        if args.workers > 1:
+            n = args.workers
+            plan += [
+                (f"bare, submissions, {n} workers", BARE, n, "/api/v1/feedback", feedback),
+                (f"ingest, submissions, {n} workers", INGEST, n, "/api/v1/feedback", feedback),
+            ]
+        for name, target, workers, path, body in plan:
+            before = stored(url)
+            result = results[name] = run(name, target, workers, path, body, env, args)
+            if target is INGEST:
+                check_stored(name, path, before, stored(url), result)
     finally:
+        if postgres:
+            postgres.drop()
         shutil.rmtree(tmp, ignore_errors=True)
-    load_after = os.getloadavg()
-    report(rounds, args, load_before, load_after)
+    report(results, args, load_before, os.getloadavg())
 
 
-def run_one(
-    run: tuple[str, list[str], int],
-    url: str,
-    env: dict[str, str],
-    body: dict[str, Any],
-    args: argparse.Namespace,
-    tmp: Path,
-) -> Result:
-    name, target, workers = run
-    port = free_port()
-    process = start_server(target, port, workers, env)
-    try:
-        if args.warmup:
-            wrk(name, port, body, args, tmp, duration=args.warmup)
-            time.sleep(0.5)  # the warm-up's last submissions commit
-        before = count_rows(url)
-        cpu_before = tree_cpu_seconds(process.pid)
-        loop_before = thread_cpu_seconds(process.pid)
-        result = wrk(name, port, body, args, tmp)
-        cpu = tree_cpu_seconds(process.pid) - cpu_before
-        result.cpu_us = cpu / max(result.requests, 1) * 1e6
-        if workers == 1:
-            loop = thread_cpu_seconds(process.pid) - loop_before
-            result.loop_us = loop / max(result.requests, 1) * 1e6
-    finally:
-        stop_server(process)
-    if not target[0].startswith("bench.ingest:bare"):
-        stored = count_rows(url) - before
-        answered = result.requests - result.errors
-        # wrk counts the requests it completed, not those in flight when it stopped: there can
-        # be more rows than 2xx answers, never fewer.
-        lost = answered - stored
-        verdict = f"  LOST: {lost} answered 2xx, not stored" if lost > 0 else ""
-        print(f"  {name}: {stored} rows stored for {answered} answered 2xx{verdict}")
-    return result
+def check_stored(
+    name: str,
+    path: str,
+    before: tuple[int, int],
+    after: tuple[int, int],
+    result: Result,
+) -> None:
+    # The warm-up's answers count too; the generator counts only what completed before it
+    # stopped, so there can be more rows than answers, never fewer.
+    kind = 0 if path.endswith("feedback") else 1
+    gained = after[kind] - before[kind]
+    answered = result.requests
+    what = "rows stored" if kind == 0 else "impressions counted"
+    verdict = "" if gained >= answered else f"  LOST: {answered - gained}"
+    print(f"  {name}: {gained} {what} for {answered} answered 2xx (and the warm-up's){verdict}")
 
 
 def report(
-    rounds: list[list[Result]],
+    results: dict[str, Result],
     args: argparse.Namespace,
-    load_before: tuple[float, float, float],
-    load_after: tuple[float, float, float],
+    load_before: tuple[float, ...],
+    load_after: tuple[float, ...],
 ) -> None:
     print(
-        f"\n{args.connections} connections, {args.duration} s each after {args.warmup} s of"
-        f" warm-up, wrk -t{args.threads}, {len(rounds)} rounds"
+        f"\n--database {args.database}: {args.connections} connections, {args.duration:g} s each"
+        f" after {args.warmup:g} s of warm-up, {args.load_processes} load process(es)"
     )
-    # Other work on the machine distorts requests/s far more than CPU per request.
     before, after = (" ".join(f"{x:.1f}" for x in load) for load in (load_before, load_after))
     print(f"load average (1, 5, 15 min): {before} before, {after} after")
-    header = f"{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'CPU us/req':>12}"
-    print(f"{'':36}{header}{'loop us/req':>13}")
-    for number, results in enumerate(rounds, 1):
-        for result in results:
-            loop = f"{result.loop_us:>13.0f}" if result.loop_us else f"{'-':>13}"
-            print(
-                f"{result.name + f' (round {number})':36}{result.rps:>10.0f}{result.p50_ms:>10.2f}"
-                f"{result.p99_ms:>10.2f}{result.errors:>10}{result.cpu_us:>12.0f}{loop}"
-            )
+    print(
+        f"{'':36}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'CPU us/req':>12}"
+        f"{'generator CPU':>15}"
+    )
+    for name, r in results.items():
+        print(
+            f"{name:36}{r.rps:>9.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.errors:>8}"
+            f"{r.cpu_us:>12.0f}{r.generator_cpu:>15.2f}"
+        )
 
-    def figure(label: str, values: list[float], target: str = "") -> None:
-        each = ", ".join(f"{value:.2f}" for value in values)
-        print(f"{label:34}{statistics.median(values):.2f}  (rounds: {each}){target}")
+    def ratio(label: str, numerator: str, denominator: str, target: str) -> None:
+        value = results[numerator].rps / results[denominator].rps
+        print(f"{label:44}{value:>6.2f}   target {target}")
 
-    print("\nmedians over the rounds, each ratio within one round:")
-    figure("ingest 1 worker / bare Starlette", [r[2].rps / r[0].rps for r in rounds], "  >= 0.6")
-    figure("CPU per request, bare / ingest", [r[0].cpu_us / r[2].cpu_us for r in rounds])
-    # One worker whose event loop had a core to itself and never waited would answer
-    # 1 s / (its loop's CPU per request): the ratio it could reach at this CPU cost.
-    figure("ratio with the loop always busy", [1e6 / r[2].loop_us / r[0].rps for r in rounds])
-    figure("ingest 2 workers / 1 worker", [r[3].rps / r[2].rps for r in rounds], "  >= 1.7")
-    figure("bare 2 workers / 1 (the ceiling)", [r[1].rps / r[0].rps for r in rounds])
-    p99_label = f"ingest p99 ms, {args.connections} connections"
-    figure(p99_label, [r[2].p99_ms for r in rounds], "  < 50")
-    if args.compare_stack:
-        figure("fast path / Starlette stack", [r[2].rps / r[4].rps for r in rounds])
+    print()
+    ratio("submissions, ingest / bare", "ingest, submissions", "bare, submissions", ">= 0.3")
+    ingest_p99 = results["ingest, submissions"].p99_ms
+    print(f"{'submissions, ingest p99 ms':44}{ingest_p99:>6.1f}   target < 50")
+    ratio("impressions, ingest / bare", "ingest, impressions", "bare, impressions", ">= 0.7")
+    if args.workers > 1:
+        n = args.workers
+        ratio(
+            f"submissions, ingest {n} workers / 1",
+            f"ingest, submissions, {n} workers",
+            "ingest, submissions",
+            ">= 1.3",
+        )
+        ratio(
+            f"submissions, bare {n} workers / 1 (what bare gains)",
+            f"bare, submissions, {n} workers",
+            "bare, submissions",
+            "-",
+        )
+        ratio(
+            f"submissions, ingest {n} workers / bare {n} workers",
+            f"ingest, submissions, {n} workers",
+            f"bare, submissions, {n} workers",
+            "-",
+        )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from retour.db import UNAVAILABLE_ERRORS, database_unavailable, unavailable_reason
@@ -116,6 +116,11 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, str(exc.detail), None, exc.headers)
 
 
+async def client_gone_handler(request: Request, exc: Exception) -> Response:
+    # Gone before its body was read: nobody to answer, nothing stored, nothing to log.
+    return Response(status_code=400)
+
+
 async def database_error_handler(request: Request, exc: Exception) -> Response:
     """The database is down or unreachable: 503 (retry as is), one log line, no traceback."""
     if not database_unavailable(exc):
@@ -138,6 +143,7 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
 handlers = {
     ApiError: api_error_handler,
     HTTPException: http_error_handler,
+    ClientDisconnect: client_gone_handler,
     # Database errors that are not ours: Starlette's ExceptionMiddleware answers them,
     # and only `Exception` itself reaches its error middleware's 500 (and traceback).
     **dict.fromkeys(UNAVAILABLE_ERRORS, database_error_handler),

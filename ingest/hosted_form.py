@@ -13,8 +13,8 @@ is found is shown again once, with the notice, before it is sent: the citizen le
 would be masked while they can still change it, as the widget tells them while they type.
 
 `/r/{id}?accompagne=1` is the same form filled in with an adviser (France Services, a
-counter): its submissions are stored with the channel `assisted` through
-`retour.recording` (same masking and client_id rule), so the figures count them apart.
+counter): its submissions go through the same `accept`, stored with the channel
+`assisted`, so the figures count them apart.
 """
 
 from __future__ import annotations
@@ -27,31 +27,18 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from ingest.errors import ApiError, FieldError, RateLimited, TokenRefusedError, UnknownProcedure
-from ingest.limits import check_submission_limits
 from ingest.procedures import KnownProcedure
 from ingest.state import IngestState, ingest_state
-from ingest.submissions import (
-    EMAIL_RE,
-    Accepted,
-    Submission,
-    accept,
-    check_token,
-    find_procedure,
-    page_location,
-    parse_submission,
-)
-from retour.db import session_scope
+from ingest.submissions import EMAIL_RE, accept, find_procedure, page_location, parse_submission
 from retour.i18n import Translate, negotiate, translator
-from retour.models import COMMENT_MAX_LENGTH, KINDS, PROCEDURE_ID_RE, utcnow
+from retour.models import COMMENT_MAX_LENGTH, KINDS, PROCEDURE_ID_RE
 from retour.receipts import normalize_receipt
-from retour.recording import RecordedEntry, record_feedback
 from retour.redaction import clean_comment, mask
 from retour.typography import french_spacing
 from retour.uuids import uuid7
@@ -74,6 +61,7 @@ KIND_CHOICES: Final = dict(
             "Une demande d’amélioration",
             "Un dysfonctionnement",
             "Une information ou une étape manquante",
+            "Un problème d’accessibilité (lecteur d’écran, clavier, zoom…)",
             "Un compliment",
             "Autre chose",
         ),
@@ -149,32 +137,6 @@ def _action(request: Request, locale: str) -> str:
     if locale == "en":
         query["lang"] = "en"
     return request.url.path + (f"?{urlencode(query)}" if query else "")
-
-
-async def _accept_assisted(state: IngestState, submission: Submission) -> Accepted:
-    """Checked as usual, stored with the channel "assisted" (rare: no group commit needed)."""
-    await find_procedure(state, submission.procedure_id)
-    check_token(state, submission)
-    entry = RecordedEntry(
-        procedure_id=submission.procedure_id,
-        channel="assisted",
-        satisfaction=submission.satisfaction,
-        received_at=utcnow(),
-        kind=submission.kind,
-        comment=submission.comment,
-        contact_email=submission.contact_email,
-        client_id=submission.client_id,
-        locale=submission.locale,
-    )
-
-    def store() -> Accepted:
-        with session_scope(state.engine) as session:
-            feedback, _created = record_feedback(session, entry=entry, recorded_by=None)
-            session.flush()
-            assert feedback.id is not None
-            return Accepted(id=feedback.id, receipt=feedback.receipt)
-
-    return await run_in_threadpool(store)
 
 
 def _locale(request: Request, form: Mapping[str, Any] | None = None) -> str:
@@ -353,23 +315,22 @@ async def submit_form(request: Request) -> Response:
     errors = _first_errors(values)
     if errors:
         return again(errors)
+    data = {
+        "procedure_id": procedure.id,
+        "token": values["token"],
+        "client_id": values["client_id"],
+        "satisfaction": int(values["satisfaction"]),
+        "kind": values["kind"] or None,
+        "comment": values["comment"],
+        # An address typed on purpose is consent enough, ticked or not.
+        "contact_email": values["contact_email"].strip() or None,
+        "page_url": values["page_url"] or None,
+        "locale": locale,
+        "website": values["website"],
+    }
     try:
-        submission = parse_submission(
-            {
-                "procedure_id": procedure.id,
-                "token": values["token"],
-                "client_id": values["client_id"],
-                "satisfaction": int(values["satisfaction"]),
-                "kind": values["kind"] or None,
-                "comment": values["comment"],
-                # An address typed on purpose is consent enough, ticked or not.
-                "contact_email": values["contact_email"].strip() or None,
-                "page_url": values["page_url"] or None,
-                "locale": locale,
-                "website": values["website"],
-            }
-        )
-        # What the writer process will mask (the same function, so the same categories).
+        submission = parse_submission(data)
+        # What will be masked when it is stored (the same function, so the same categories).
         categories = mask(submission.comment).categories_text if submission.comment else ""
         if categories and values["pii_seen"] != categories:
             # Found and not yet shown to the citizen: shown now, while they can still change it.
@@ -377,11 +338,9 @@ async def submit_form(request: Request) -> Response:
             return _form_page(
                 request, state, procedure, locale, values=values, pii_check=True, headers=AFTER_POST
             )
-        await check_submission_limits(request, procedure.id)
-        if _assisted(request) and not submission.honeypot:
-            accepted = await _accept_assisted(state, submission)
-        else:
-            accepted = await accept(state, submission)
+        # A filled honeypot is stored as spam, whatever the mode.
+        assisted = _assisted(request) and not submission.honeypot
+        accepted = await accept(request, data, channel="assisted" if assisted else "online")
     except (TokenRefusedError, FieldError) as exc:
         if isinstance(exc, FieldError) and exc.field != "token":
             field = exc.field if exc.field in FIELD_MESSAGES else "form"

@@ -1,59 +1,77 @@
-"""The event loop's side of group commit: submissions go to a writer process, 202 once stored.
+"""Group commit: one writer thread stores what requests queue, one transaction per group.
 
-Requests hand their submission to `Writer` and wait on a future. Everything handed over in
-one turn of the event loop leaves in one frame to the writer process (`ingest.writer_process`),
-or in a frame a millisecond when the turn lasts longer (HAND_OVER_AFTER). The process masks
-the comments and commits whatever arrived while its previous commit ran as one transaction:
-durability (an fsync per commit with synchronous=FULL) is paid once per batch.
-A future is resolved only when the process answers after COMMIT: the 202 means "stored".
+    writer = Writer(engine); writer.start()
+    feedback_id, receipt = await writer.add_feedback(row)    # once COMMIT has returned
+    await writer.add_impressions(counts)                      # the counter's flush
+    await writer.stop()                                       # commits what is queued
 
-The process is started on the first submission (an ingest that only serves the widget never
-starts one) and again after it dies. If it dies, the submissions it had not answered get a
-503: they may or may not be stored, and the client's retry with the same client_id either
-stores them or finds them, so an answered 2xx is still stored exactly once.
+Requests put their item on a bounded queue and wait on a future. The thread takes the
+first item, then everything else that queued meanwhile, stores the group in one transaction
+(`retour.intake`) and resolves the futures from the event loop (`call_soon_threadsafe`):
+a 202 means "committed", and the fsync (SQLite `synchronous=FULL`) is paid once per group.
 
-Waits are bounded, for the same reason and with the same answer: a submission the process has
-not answered within ANSWER_TIMEOUT (a database locked by someone else, a PostgreSQL server that
-stopped answering) gets a 503 instead of holding its citizen's request open indefinitely, and
-`stop` kills a process that has not finished within STOP_TIMEOUT.
+Every wait is bounded. A full queue answers `Unavailable` (503) at once; a request whose
+commit has not come back within `answer_timeout` (a database locked by someone else, a
+PostgreSQL server that stopped answering) gets 503 too. The outcome is then unknown, and the
+client's retry with the same client_id either stores the submission or finds it.
+A database error answers the group 503 and the thread carries on: the connection pool opens
+a new connection for the next group, so the writer recovers by itself once the database is
+back. A row the database refuses on its own (say, its procedure was deleted a second ago) is
+isolated by storing the group's rows one by one, so it never fails the others.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import datetime as dt
-import itertools
 import logging
-import os
-import sys
-import time
-from pathlib import Path
+import queue
+import threading
+from collections.abc import Mapping
 from typing import Any, Final
 
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from ingest.committer import Refused
 from ingest.errors import Unavailable
-from ingest.frames import HEADER, decode_frame, encode_frame, encode_items
-from ingest.rows import DatabaseTarget, Impression, ImpressionKey, IncomingFeedback
+from retour.intake import ImpressionKey, count_impressions, store_feedback
+from retour.page_loads import PageLoadKey, count_page_loads
 
 log = logging.getLogger("retour.ingest")
 
-MAX_QUEUED: Final = 20_000
-# A writer process that died is not restarted sooner than this: if it cannot start (say, the
-# database file is not writable), clients get a 503 at once instead of a storm of processes.
-RESTART_DELAY: Final = 1.0
-# Seconds a submission may wait for its commit before it is answered 503 (SQLite's own busy
-# timeout is 10 s; at full speed the longest queue, MAX_QUEUED, drains in well under that).
+MAX_QUEUED: Final = 10_000
+MAX_GROUP: Final = 1_000  # items per transaction at most
+# Seconds a request waits for its commit before it is answered 503 (SQLite's own busy
+# timeout is 10 s; at full speed a full queue drains in well under that).
 ANSWER_TIMEOUT: Final = 15.0
-STOP_TIMEOUT: Final = 30.0  # seconds `stop` waits for the last commits before killing
-# Seconds a submission may wait in the loop before it goes to the writer process, even when
-# the loop's turn is not over. Under load one turn reads dozens of requests, and the process
-# sat idle until the last was validated, then the loop idled while it committed them all:
-# handing over every millisecond lets the two overlap (docs/performance.md, seventh session).
-HAND_OVER_AFTER: Final = 0.001
+STOP_TIMEOUT: Final = 30.0  # seconds `stop` waits for the last commits
+
+ImpressionCounts = Mapping[ImpressionKey, tuple[int, Any]]
+PageLoadCounts = Mapping[PageLoadKey, int]
+
+
+class _Item:
+    """One request's work: a submission row, or a flush of impression counts."""
+
+    __slots__ = ("feedback", "future", "impressions", "loop", "page_loads")
+
+    def __init__(
+        self,
+        future: asyncio.Future[Any],
+        *,
+        feedback: dict[str, Any] | None = None,
+        impressions: ImpressionCounts | None = None,
+        page_loads: PageLoadCounts | None = None,
+    ) -> None:
+        self.feedback = feedback
+        self.impressions = impressions
+        self.page_loads = page_loads
+        self.future = future
+        self.loop = future.get_loop()
+
+
+class _Refused(Exception):
+    """Not stored: the request answers 503, the client retries with the same client_id."""
 
 
 class Writer:
@@ -62,190 +80,134 @@ class Writer:
         engine: Engine,
         *,
         answer_timeout: float = ANSWER_TIMEOUT,
-        stop_timeout: float = STOP_TIMEOUT,
+        max_queued: int = MAX_QUEUED,
     ) -> None:
-        self._target = database_target(engine.url)
+        self._engine = engine
         self._answer_timeout = answer_timeout
-        self._stop_timeout = stop_timeout
-        self._ids = itertools.count()
-        self._waiting: dict[int, asyncio.Future[Any]] = {}  # by request id
-        self._unsent: list[tuple[int, IncomingFeedback | Impression]] = []
-        # (last request id, monotonic time) of each frame sent in the last ANSWER_TIMEOUT or so:
-        # a timestamp per frame rather than per request keeps the watch off the hot path.
-        self._sent: collections.deque[tuple[int, float]] = collections.deque()
-        self._process: asyncio.subprocess.Process | None = None
-        self._running: asyncio.Task[None] | None = None  # starts, feeds and reads the process
-        # The loop the process was started from. Kept: asyncio.get_running_loop() is a
-        # getpid() system call in Python 3.11, and the hot path needed it twice a request.
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._flush_scheduled = False
-        self._first_unsent_at = 0.0  # monotonic time the oldest of `_unsent` was queued
-        self._restart_at = 0.0
+        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=max_queued)
+        self._thread = threading.Thread(target=self._run, name="retour-writer", daemon=True)
         self._closed = False
-        self.batches = 0  # how many transactions; tests and the benchmark read it
-        self.frames_sent = 0  # how many frames of submissions went to the process
+        self.groups = 0  # transactions committed; tests read it
 
-    @property
-    def process_id(self) -> int | None:
-        """The writer process's pid while it runs."""
-        return self._process.pid if self._process is not None else None
+    def start(self) -> None:
+        self._thread.start()
 
-    async def stop(self) -> None:
-        """Let the process commit and answer what it was given, then end."""
-        self._closed = True
-        if self._running is None:
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Commit what is queued, then end the thread (waiting `timeout` seconds at most)."""
+        if self._closed:
             return
-        self._flush()
-        if self._process is not None and self._process.stdin is not None:
-            self._process.stdin.close()  # the process ends after answering
-        running = self._running
-        try:
-            await asyncio.wait_for(asyncio.shield(running), self._stop_timeout)
-        except TimeoutError:
-            log.error("the writer process did not finish in %.0f s: killed", self._stop_timeout)
-            if self._process is not None:
-                with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
-                    self._process.kill()
-            await running  # its pipes close: whatever it did not answer gets a 503
+        self._closed = True
+        if not self._thread.is_alive():
+            return
+        await asyncio.to_thread(self._queue.put, None)
+        await asyncio.to_thread(self._thread.join, timeout)
+        if self._thread.is_alive():
+            log.error("the writer did not finish within %.0f s", timeout)
 
-    # These two return the future itself rather than being coroutines: a request's task then
-    # resumes straight into its handler once the answer comes, through no extra frames.
-    def add_feedback(self, incoming: IncomingFeedback) -> asyncio.Future[tuple[int, str]]:
-        """Resolves to (id, receipt) once committed: those of the first submission for a
-        repeated client_id. Raises `Unavailable` (503) at once when nothing can be queued."""
-        return self._enqueue(incoming)
+    async def add_feedback(self, row: dict[str, Any]) -> tuple[int, str]:
+        """(id, receipt) once committed: those of the first submission for a repeated
+        client_id. `row` comes from `retour.intake.feedback_row`."""
+        result: tuple[int, str] = await self._submit(feedback=row)
+        return result
 
-    def add_impression(self, key: ImpressionKey, at: dt.datetime) -> asyncio.Future[None]:
-        return self._enqueue(Impression(key, at))
+    async def add_impressions(
+        self, counts: ImpressionCounts, page_loads: PageLoadCounts | None = None
+    ) -> None:
+        await self._submit(impressions=counts, page_loads=page_loads)
 
-    def _enqueue(self, item: IncomingFeedback | Impression) -> asyncio.Future[Any]:
-        if self._closed or len(self._waiting) >= MAX_QUEUED:
+    async def _submit(self, **work: Any) -> Any:
+        if self._closed:
             raise Unavailable()
-        loop = self._loop
-        if self._running is None or loop is None:
-            if time.monotonic() < self._restart_at:
-                raise Unavailable()
-            loop = self._loop = asyncio.get_running_loop()
-            self._running = loop.create_task(self._run())
-        request = next(self._ids)
+        loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._waiting[request] = future
-        unsent = self._unsent
-        if not unsent:
-            self._first_unsent_at = time.monotonic()
-        unsent.append((request, item))
-        if self._process is None:
-            return future  # the process, once started, is sent what queued meanwhile
-        if time.monotonic() - self._first_unsent_at >= HAND_OVER_AFTER:
-            self._flush()
-        elif not self._flush_scheduled:
-            # After every request that is ready in this turn of the loop: one frame for all.
-            self._flush_scheduled = True
-            loop.call_soon(self._flush)
-        return future
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        if self._unsent and self._process is not None and self._process.stdin is not None:
-            self._process.stdin.write(encode_items(self._unsent))
-            self.frames_sent += 1
-            self._sent.append((self._unsent[-1][0], time.monotonic()))
-            self._unsent = []
-
-    async def _run(self) -> None:
         try:
-            self._process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "ingest.writer_process",
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                env={**os.environ, "PYTHONPATH": _import_path()},
-            )
-            assert self._process.stdin is not None and self._process.stdout is not None
-            self._process.stdin.write(encode_frame(self._target))
-            self._flush()
-            if self._closed:  # stopped while the process was starting
-                self._process.stdin.close()
-            watch = asyncio.create_task(self._watch())
-            try:
-                await self._read_answers(self._process.stdout)
-            finally:
-                watch.cancel()
-            await self._process.wait()
-        except Exception:
-            log.exception("the writer process failed")
+            self._queue.put_nowait(_Item(future, **work))
+        except queue.Full:
+            raise Unavailable() from None
+        expire = loop.call_later(self._answer_timeout, _give_up, future)
+        try:
+            return await future
+        except _Refused:
+            raise Unavailable() from None
         finally:
-            self._ended()
+            expire.cancel()
 
-    async def _watch(self) -> None:
-        """Answer 503 to submissions the process has kept waiting over the answer timeout."""
-        while True:
-            await asyncio.sleep(self._answer_timeout / 4)
-            deadline = time.monotonic() - self._answer_timeout
-            overdue = -1
-            while self._sent and self._sent[0][1] <= deadline:
-                overdue = self._sent.popleft()[0]
-            late = list(itertools.takewhile(overdue.__ge__, self._waiting))  # oldest first
-            for request in late:
-                future = self._waiting.pop(request)
-                if not future.done():
-                    future.set_exception(Unavailable())
-            if late:
-                # If they are committed after all, the retry with the same client_id finds them.
-                log.warning(
-                    "%d submissions waited over %.0f s for the database: answered 503",
-                    len(late),
-                    self._answer_timeout,
-                )
+    # --- The writer thread ---------------------------------------------------------------
 
-    async def _read_answers(self, answers: asyncio.StreamReader) -> None:
+    def _run(self) -> None:
         while True:
-            try:
-                (length,) = HEADER.unpack(await answers.readexactly(HEADER.size))
-                frame = decode_frame(await answers.readexactly(length))
-            except asyncio.IncompleteReadError:
+            first = self._queue.get()
+            group = [first] if first is not None else []
+            while first is not None and len(group) < MAX_GROUP:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    first = None  # stop once this group is in
+                    break
+                group.append(item)
+            if group:
+                self._commit(group)
+            if first is None:
                 return
-            self.batches += 1
-            waiting = self._waiting
-            for request, result in frame:
-                future = waiting.pop(request, None)
-                if future is None or future.done():
-                    # Answered 503 already (too late), or the client went away: what was
-                    # committed stays committed.
-                    continue
-                if isinstance(result, Refused):
-                    future.set_exception(Unavailable())
-                else:
-                    future.set_result(result)
 
-    def _ended(self) -> None:
-        """The process is gone: whatever it did not answer gets a 503 (retry, same client_id)."""
-        unanswered = len(self._waiting)
-        for future in self._waiting.values():
-            if not future.done():
-                future.set_exception(Unavailable())
-        self._waiting.clear()
-        self._unsent = []
-        self._sent.clear()
-        self._process = None
-        self._running = None
-        if not self._closed:
-            log.error("the writer process ended; %d submissions answered 503", unanswered)
-            self._restart_at = time.monotonic() + RESTART_DELAY
+    def _commit(self, group: list[_Item]) -> None:
+        try:
+            results = self._store(group)
+            self.groups += 1
+        except (OperationalError, InterfaceError):
+            # The database is down or unreachable: every request of the group answers 503.
+            log.warning("database unavailable: %d requests answered 503", len(group), exc_info=True)
+            results = [_Refused()] * len(group)
+        except Exception:
+            if len(group) == 1:
+                # Never log the row: its comment and address are personal data.
+                log.warning("the database refused a submission", exc_info=False)
+                results = [_Refused()]
+            else:
+                # A row the database refuses must not fail its group: store each on its own.
+                for item in group:
+                    self._commit([item])
+                return
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
+        for item, result in zip(group, results, strict=True):
+            by_loop.setdefault(item.loop, []).append((item.future, result))
+        for loop, answers in by_loop.items():
+            # One wake-up of the loop per group, not one per request; a closed loop has
+            # nobody waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_resolve, answers)
+
+    def _store(self, group: list[_Item]) -> list[Any]:
+        rows = [item.feedback for item in group if item.feedback is not None]
+        counts = [item.impressions for item in group if item.impressions is not None]
+        loads = [item.page_loads for item in group if item.page_loads]
+        connect = self._engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+        with connect as connection, connection.begin():
+            stored = store_feedback(connection, rows) if rows else {}
+            for each in counts:
+                count_impressions(connection, each)
+            for histogram in loads:
+                count_page_loads(connection, histogram)
+        return [
+            None if item.feedback is None else stored.get(item.feedback["client_id"]) or _Refused()
+            for item in group
+        ]
 
 
-def database_target(url: URL) -> DatabaseTarget:
-    """What the writer process connects to, from the engine's URL."""
-    if url.get_backend_name() == "sqlite":
-        if url.database in (None, "", ":memory:"):
-            raise ValueError("the ingest needs a SQLite file: another process writes to it")
-        return DatabaseTarget("sqlite", url.database)
-    libpq = url.set(drivername="postgresql")
-    return DatabaseTarget("postgresql", libpq.render_as_string(hide_password=False))
+def _resolve(answers: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for future, result in answers:
+        if future.done():
+            continue  # answered 503 already, or the client went away: committed all the same
+        if isinstance(result, Exception):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
 
 
-def _import_path() -> str:
-    """PYTHONPATH for the process: this project first, whatever the working directory."""
-    here = str(Path(__file__).resolve().parent.parent)
-    return os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])])
+def _give_up(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        # If the commit goes through later, the retry with the same client_id finds it.
+        log.warning("a request waited too long for the database: answered 503")
+        future.set_exception(Unavailable())

@@ -9,8 +9,8 @@ it is stored, and one submission per `client_id` — sending the same one again 
 nothing and returns the first (`created` False). A `client_id` already used for another
 procedure is refused (`RecordingError("client_id_taken")`).
 
-This is one small function until the ingest's storing of submissions moves into `retour/`
-(issue 15): then it should call that shared code for the insert.
+It stays an ORM function beside `retour.intake` (the ingest's group insert): it runs in the
+caller's session, with the caller's audit event, one entry at a time.
 """
 
 from __future__ import annotations

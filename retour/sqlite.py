@@ -1,5 +1,4 @@
-"""How every SQLite connection is set up: SQLAlchemy's (retour.db) and the ingest's writer
-process's own (ingest.committer), which must not import SQLAlchemy to start quickly."""
+"""How every SQLite connection is set up (retour.db applies these to each new connection)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
-from ingest.rows import IncomingFeedback
+from retour.intake import feedback_row
 from retour.models import Feedback, Ministry, Procedure, ProcedureOrigin, StaffUser
 
 _counter = itertools.count(1)
@@ -107,20 +107,24 @@ def make_user(
     return user
 
 
-def make_incoming(procedure: Procedure, comment: str = "Rien ne marche.") -> IncomingFeedback:
-    """A validated submission as the event loop hands it to the writer process."""
-    return IncomingFeedback(
-        client_id=str(uuid.uuid4()),
-        procedure_id=procedure.id,
-        ministry_id=procedure.ministry_id,
-        received_at=dt.datetime.now(dt.UTC),
-        satisfaction=2,
-        kind=None,
-        comment=comment,
-        contact_email=None,
-        page_url=None,
-        page_origin=None,
-        origin_registered=False,
-        honeypot=False,
-        locale="fr",
-    )
+def make_row(
+    procedure: Procedure, comment: str = "Rien ne marche.", **overrides: Any
+) -> dict[str, Any]:
+    """A validated submission's row, as `ingest.submissions.store` hands it to the writer."""
+    fields: dict[str, Any] = {
+        "client_id": str(uuid.uuid4()),
+        "comment": comment,
+        "honeypot": False,
+        "received_at": dt.datetime.now(dt.UTC),
+        "procedure_id": procedure.id,
+        "ministry_id": procedure.ministry_id,
+        "satisfaction": 2,
+        "kind": None,
+        "contact_email": None,
+        "page_url": None,
+        "page_origin": None,
+        "origin_registered": None,
+        "locale": "fr",
+        "channel": "online",
+    }
+    return feedback_row(**{**fields, **overrides})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,7 +14,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from retour.models import ImpressionCount, Procedure
+from ingest.impressions import ImpressionCounter
+from ingest.writer import Writer
+from retour.intake import ImpressionKey
+from retour.models import ImpressionCount, Procedure, utcnow
 from tests.ingest.conftest import ORIGIN
 
 
@@ -28,6 +33,16 @@ def counts(engine: Engine) -> dict[tuple[str, dt.date, str, str], int]:
         return {(r.procedure_id, r.day, r.origin, r.event): r.count for r in rows}
 
 
+def counts_after_a_flush(
+    engine: Engine, expected: dict[tuple[str, dt.date, str, str], int]
+) -> dict[tuple[str, dt.date, str, str], int]:
+    """The counts once flushed: about a second after the beacons (a few on a loaded machine)."""
+    deadline = time.monotonic() + 10
+    while (found := counts(engine)) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
+
+
 def test_impressions_are_counted_per_day_origin_and_event(
     client: httpx.Client, procedure: Procedure, engine: Engine
 ) -> None:
@@ -37,16 +52,17 @@ def test_impressions_are_counted_per_day_origin_and_event(
         + [{"procedure_id": procedure.id, "event": "open", "page_url": page}] * 3
         + [{"procedure_id": procedure.id, "event": "view", "page_url": "https://copie.fr/x"}]
     )
-    # Concurrent beacons: several land in one batch, and batches add up.
+    # Concurrent beacons, counted in memory and flushed about once a second.
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda body: beacon(client, body).status_code, bodies))
     assert statuses == [204] * len(bodies)
     today = dt.datetime.now(dt.UTC).date()
-    assert counts(engine) == {
+    expected = {
         (procedure.id, today, ORIGIN, "view"): 30,
         (procedure.id, today, ORIGIN, "open"): 3,
         (procedure.id, today, "https://copie.fr", "view"): 1,
     }
+    assert counts_after_a_flush(engine, expected) == expected
     with engine.connect() as connection:
         row = connection.execute(select(ImpressionCount.__table__)).first()  # type: ignore[attr-defined]
     assert row is not None
@@ -100,3 +116,39 @@ def test_impression_body_errors(client: httpx.Client) -> None:
     assert beacon(client, "x" * 20_000).status_code == 413
     bad = client.post("/api/v1/impressions", content=b"{", headers={"Content-Type": "text/plain"})
     assert bad.status_code == 400
+
+
+def test_flushes_add_up_and_a_refused_flush_is_counted_again(
+    procedure: Procedure, engine: Engine
+) -> None:
+    today = utcnow().date()
+    key = ImpressionKey(procedure_id=procedure.id, day=today, origin=ORIGIN, event="view")
+
+    async def scenario() -> list[dict[tuple[str, dt.date, str, str], int]]:
+        writer = Writer(engine)
+        writer.start()
+        counter = ImpressionCounter(writer)
+        seen = []
+        for _ in range(3):
+            counter.add(key, utcnow())
+        await counter.flush()
+        seen.append(counts(engine))
+        counter.add(key, utcnow())
+        await counter.flush()
+        seen.append(counts(engine))
+        await writer.stop()
+        # A writer that refuses (stopped, or the database down): the counts wait in memory.
+        counter.add(key, utcnow())
+        await counter.flush()
+        seen.append(counts(engine))
+        writer = Writer(engine)
+        writer.start()
+        counter._writer = writer
+        await counter.flush()
+        seen.append(counts(engine))
+        await writer.stop()
+        return seen
+
+    stored = asyncio.run(scenario())
+    row = (procedure.id, today, ORIGIN, "view")
+    assert stored == [{row: 3}, {row: 4}, {row: 4}, {row: 5}]

@@ -3,7 +3,6 @@ and one limit shared by several processes through Redis."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import uuid
 from collections.abc import Iterator
@@ -146,20 +145,3 @@ def test_two_processes_sharing_redis_enforce_one_limit(
             statuses.append(response.status_code)
     assert statuses == [202] * 5 + [429] * 3
     assert len(stored_feedback(engine)) == 5
-
-
-def test_counters_are_limits_own_keys(settings: Settings) -> None:
-    """The hits land on the keys `limits` itself reads (window stats, Retry-After, and any
-    other process or tool sharing the Redis storage)."""
-    limits = RateLimits(dataclasses.replace(settings, procedure_rate_limit="5/minute"))
-
-    async def scenario() -> int:
-        for _ in range(3):
-            await limits.check_procedure("une-demarche")
-        item = limits._per_procedure
-        stats = await limits._limiter.get_window_stats(
-            item, limits._prefix, "une-demarche", "procedure"
-        )
-        return stats.remaining
-
-    assert asyncio.run(scenario()) == 2
