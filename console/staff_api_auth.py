@@ -22,8 +22,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from limits import parse as parse_limit
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from console.database import run_db
 from retour import api_keys, triage
 from retour.models import ApiKey
+from retour.redis_outage import SharedLimiter
 from retour.settings import Settings
 
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -70,13 +69,11 @@ class StaffApiLimiter:
     """Requests per key in a moving window; in memory, or in Redis for several processes."""
 
     def __init__(self, settings: Settings) -> None:
-        uri = settings.redis_url or "memory://"
-        options = (
-            {"key_prefix": f"{settings.redis_prefix}-staff-api"}
-            if uri.startswith(("redis", "unix"))
-            else {}
+        self._limiter = SharedLimiter(
+            settings.redis_url or "memory://",
+            f"{settings.redis_prefix}-staff-api",
+            "staff API limits",
         )
-        self._limiter = MovingWindowRateLimiter(storage_from_string(uri, **options))
         self._item = parse_limit(settings.staff_api_rate_limit)
 
     def retry_after(self, key_id: int) -> int | None:

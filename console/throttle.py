@@ -1,7 +1,8 @@
 """Sign-in throttling: failed attempts counted per account and per address.
 
 `LoginThrottle.from_settings(settings)` keeps its counters in memory, or in Redis when
-`settings.redis_url` is set so that every console process shares them. The sign-in route
+`settings.redis_url` is set so that every console process shares them (in memory while Redis
+does not answer: `retour.redis_outage`). The sign-in route
 asks `retry_after(email, address)` before checking a password (429 with Retry-After when it
 answers a number), calls `failed(...)` after a wrong password and `succeeded(email)` after a
 right one.
@@ -14,9 +15,8 @@ import time
 from typing import Final
 
 from limits import RateLimitItemPerMinute
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
+from retour.redis_outage import SharedLimiter
 from retour.settings import Settings
 
 PER_ACCOUNT: Final = RateLimitItemPerMinute(5, 15)  # 5 failures per account per 15 minutes
@@ -25,8 +25,7 @@ PER_ADDRESS: Final = RateLimitItemPerMinute(20, 15)  # 20 failures per address p
 
 class LoginThrottle:
     def __init__(self, storage_uri: str = "memory://", key_prefix: str = "retour-login") -> None:
-        options = {"key_prefix": key_prefix} if storage_uri.startswith(("redis", "unix")) else {}
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri, **options))
+        self._limiter = SharedLimiter(storage_uri, key_prefix, "sign-in throttling")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginThrottle:

@@ -9,6 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from retour.db import UNAVAILABLE_ERRORS, database_unavailable, unavailable_reason
+
 log = logging.getLogger("retour.ingest")
 
 
@@ -119,6 +121,19 @@ async def client_gone_handler(request: Request, exc: Exception) -> Response:
     return Response(status_code=400)
 
 
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    """The database is down or unreachable: 503 (retry as is), one log line, no traceback."""
+    if not database_unavailable(exc):
+        return await unexpected_error_handler(request, exc)
+    log.warning(
+        "database unavailable on %s %s: answered 503 (%s)",
+        request.method,
+        request.url.path,
+        unavailable_reason(exc),
+    )
+    return Unavailable().response()
+
+
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     # A bug of ours, never the client's fault; the log names the route, never the body.
     log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -129,5 +144,8 @@ handlers = {
     ApiError: api_error_handler,
     HTTPException: http_error_handler,
     ClientDisconnect: client_gone_handler,
+    # Database errors that are not ours: Starlette's ExceptionMiddleware answers them,
+    # and only `Exception` itself reaches its error middleware's 500 (and traceback).
+    **dict.fromkeys(UNAVAILABLE_ERRORS, database_error_handler),
     Exception: unexpected_error_handler,
 }

@@ -4,7 +4,8 @@ Built on `limits`, the library under slowapi, through its public asyncio API (a 
 window; `RedisStorage` when `RETOUR_REDIS_URL` is set, `MemoryStorage` otherwise): slowapi's
 `Limiter` is synchronous, so its Redis calls would block the event loop. Limits are
 checked by `ingest.submissions.accept` rather than a decorator, because the procedure is
-only known once the body is read.
+only known once the body is read. While Redis does not answer, each process counts the
+limits in its own memory (`retour.redis_outage`: one warning, Redis tried again every second).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from ingest.errors import RateLimited
+from retour.redis_outage import REDIS_ERRORS, REDIS_OPTIONS, RedisOutage
 from retour.settings import Settings
 
 log = logging.getLogger("retour.ingest")
@@ -35,16 +37,22 @@ IMPRESSIONS_FACTOR: Final = 10
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
         self._pool: ConnectionPool | None = None
+        # Counts in this process: the only ones without Redis, the fallback while it is down.
+        self._memory_limiter = FixedWindowRateLimiter(MemoryStorage())
+        self._redis_limiter: FixedWindowRateLimiter | None = None
+        self.outage = RedisOutage("ingest rate limits")
+        self.storage: Storage
         if settings.redis_url:
-            self._pool = ConnectionPool.from_url(settings.redis_url)
-            self.storage: Storage = RedisStorage(
+            self._pool = ConnectionPool.from_url(settings.redis_url, **REDIS_OPTIONS)
+            self.storage = RedisStorage(
                 f"async+{settings.redis_url}",
                 implementation="redispy",
                 connection_pool=self._pool,  # type: ignore[arg-type]  # typed too narrowly upstream
             )
+            self._redis_limiter = FixedWindowRateLimiter(self.storage)
         else:
-            self.storage = MemoryStorage()
-        self._limiter = FixedWindowRateLimiter(self.storage)
+            self.storage = self._memory_limiter.storage
+        self._limiter = self._redis_limiter or self._memory_limiter  # the limits' home
         self._prefix = settings.redis_prefix
         self._per_client = parse(settings.rate_limit)
         self._per_procedure = parse(settings.procedure_rate_limit)
@@ -93,16 +101,32 @@ class RateLimits:
         await self._hit(self._per_procedure, procedure_id, "procedure")
 
     async def _hit(self, item: RateLimitItem, key: str, scope: str) -> None:
-        try:
-            if await self._limiter.hit(item, self._prefix, key, scope):
-                return
-            reset_at = (await self._limiter.get_window_stats(item, self._prefix, key, scope))[0]
-        except Exception:
-            # Storage down: let citizens through rather than lose what they wrote.
-            log.warning("rate-limit storage unavailable; not limiting", exc_info=True)
+        reset_at: float | None
+        if self._redis_limiter is not None and self.outage.use_redis():
+            try:
+                if await self._redis_limiter.hit(item, self._prefix, key, scope):
+                    self.outage.answered()
+                    return
+                stats = await self._redis_limiter.get_window_stats(item, self._prefix, key, scope)
+                self.outage.answered()
+                reset_at = stats[0]
+            except REDIS_ERRORS as exc:
+                # Redis down: this process's own counts rather than none at all, nor a 503
+                # that would lose what citizens wrote (retour.redis_outage, one warning).
+                self.outage.failed(exc)
+                reset_at = await self._hit_memory(item, key, scope)
+        else:
+            reset_at = await self._hit_memory(item, key, scope)
+        if reset_at is None:
             return
         retry_after = max(1, math.ceil(reset_at - time.time()))
         raise RateLimited("Trop de requêtes ; réessayez plus tard.", retry_after=retry_after)
+
+    async def _hit_memory(self, item: RateLimitItem, key: str, scope: str) -> float | None:
+        """Counted in this process; None when allowed, else when the window resets."""
+        if await self._memory_limiter.hit(item, self._prefix, key, scope):
+            return None
+        return (await self._memory_limiter.get_window_stats(item, self._prefix, key, scope))[0]
 
     def _is_trusted(self, address: str) -> bool:
         try:

@@ -23,6 +23,7 @@ import anyio.to_thread
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
 
+from retour.db import database_unavailable, unavailable_reason
 from retour.models import Procedure, ProcedureOrigin
 
 log = logging.getLogger("retour.ingest")
@@ -86,7 +87,12 @@ class ProcedureCache:
             future.exception()  # mark retrieved: waiters (if any) get it through shield
             if not isinstance(exc, Exception):
                 raise  # cancelled (shutdown): nothing to log
-            log.warning("loading procedure %r failed", procedure_id, exc_info=True)
+            # A database that is down is one line (the request answers 503); a bug, a traceback.
+            if database_unavailable(exc):
+                reason = unavailable_reason(exc)
+                log.warning("loading procedure %r failed: %s", procedure_id, reason)
+            else:
+                log.warning("loading procedure %r failed", procedure_id, exc_info=True)
             return
         finally:
             del self._loading[procedure_id]

@@ -29,6 +29,9 @@ def main() -> None:
     """Je fais un retour: the feedback button of French online public services."""
 
 
+WORKER_HEALTHCHECK_TIMEOUT = 30  # seconds
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -53,6 +56,10 @@ def serve(host: str, port: int, workers: int) -> None:
         proxy_headers=False,  # the rate limiter decides whom to trust (RETOUR_TRUSTED_PROXIES)
         server_header=False,
         access_log=False,
+        # uvicorn kills a worker that has not answered its supervisor's ping within this,
+        # the start-up included (5 s by default): on a busy machine, importing the
+        # application took longer, and every worker was killed and restarted in a loop.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_TIMEOUT,
     )
 
 

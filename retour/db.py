@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy.exc
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -62,3 +63,25 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# What a database that is down, restarting, unreachable or out of space raises, through
+# SQLAlchemy: the request could not be served now, and can be retried as it is (a 503).
+# IntegrityError, ProgrammingError, DataError and the like stay bugs or bad input.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free in time
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot serve now (rather than a bug of ours)."""
+    return isinstance(exc, UNAVAILABLE_ERRORS)
+
+
+def unavailable_reason(exc: BaseException) -> str:
+    """One line for the log: the driver's own message, never the statement's parameters."""
+    original = getattr(exc, "orig", None) or exc
+    first_line = (str(original).strip().splitlines() or [""])[0]
+    return f"{type(original).__name__}: {first_line}"[:300]

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import uvicorn
@@ -52,9 +52,14 @@ def serve_in_thread(app: Any, port: int | None = None, **options: Any) -> Iterat
 
 @contextmanager
 def serve_in_process(
-    env: Mapping[str, str], port: int | None = None, workers: int = 1
+    env: Mapping[str, str],
+    port: int | None = None,
+    workers: int = 1,
+    output: IO[bytes] | None = None,
 ) -> Iterator[tuple[LiveServer, subprocess.Popen[bytes]]]:
-    """Run `retour serve` as a separate process (for kill -9 and multi-process tests)."""
+    """Run `retour serve` as a separate process (for kill -9 and multi-process tests).
+
+    `output`, when given, receives the server's standard output and error (its log)."""
     port = port or free_port()
     process = subprocess.Popen(
         [
@@ -68,6 +73,8 @@ def serve_in_process(
             str(workers),
         ],
         env={**os.environ, **env},
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -84,7 +91,7 @@ def serve_in_process(
 
 
 def wait_until_up(
-    url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 30
+    url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 60
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
