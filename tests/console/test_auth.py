@@ -50,7 +50,12 @@ def test_navigation_follows_the_role(client_for):
     for role, links in expected.items():
         assert nav_links(client_for(role).get("/console/procedures").text) == links, role
     # The public menu, /suivi included: a citizen with a tracking code finds where to type it.
-    assert nav_links(client_for(None).get("/console/login").text) == ["/", "/open-data", "/suivi"]
+    assert nav_links(client_for(None).get("/console/login").text) == [
+        "/",
+        "/observatoire",
+        "/open-data",
+        "/suivi",
+    ]
 
 
 def test_current_page_is_marked_in_the_navigation(client_for):

@@ -74,6 +74,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/console/"): row(),
     ("POST", "/console/bulk"): row(LOGIN, ACTED, ACTED, ACTED, 403),
     ("GET", "/console/export.csv"): row(),
+    ("POST", "/console/export.csv"): row(),
     ("GET", "/console/feedback/{feedback_id:bigid}"): row(other=OTHER_404),
     **{
         ("POST", f"/console/feedback/{{feedback_id:bigid}}/{action}"): row(
@@ -133,6 +134,18 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/console/procedures/{procedure_id:procedure}/origins"): row(
         LOGIN, 400, 400, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
     ),
+    # --- observatory indicators (issue 18) ---
+    ("GET", "/console/indicators"): row(),
+    # Everyone of the ministry reads the declarations; its managers change them.
+    ("GET", "/console/procedures/{procedure_id:procedure}/indicators"): row(
+        other=OTHER_READ_ONLY_FORBIDDEN
+    ),
+    ("POST", "/console/procedures/{procedure_id:procedure}/indicators"): row(
+        LOGIN, DONE, DONE, 403, 403, other=OTHER_READ_ONLY_FORBIDDEN
+    ),
+    ("GET", "/console/indicators/import"): row(**MANAGERS_ONLY),
+    ("POST", "/console/indicators/import"): row(LOGIN, 400, 400, 403, 403),
+    ("GET", "/console/indicators/import/modele.csv"): row(**MANAGERS_ONLY),
     # --- e-mail alerts: each person's own subscriptions (alerts engineer) ---
     ("GET", "/console/alerts"): row(),
     ("POST", "/console/alerts"): row(LOGIN, DONE, DONE, DONE, DONE),
@@ -146,6 +159,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/open-data/procedures.json"): public(),
     ("GET", "/open-data/answers.csv"): public(),
     ("GET", "/open-data/answers.json"): public(),
+    ("GET", "/observatoire"): public(),
+    ("GET", "/open-data/procedures-excel.csv"): public(),
+    ("GET", "/open-data/indicators.csv"): public(),
+    ("GET", "/open-data/indicators.json"): public(),
     ("GET", "/open-data/problems.csv"): public(),
     ("GET", "/open-data/problems.json"): public(),
     ("GET", "/suivi"): public(),

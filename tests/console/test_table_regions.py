@@ -92,7 +92,14 @@ def test_public_procedure_page(client_for, known) -> None:
 def test_coverage_page(client_for, known) -> None:
     html = client_for("admin").get("/console/coverage").text
     assert_named_regions(
-        html, {"boucle-legende", "tendance-legende", "sans-bouton-legende", "entonnoir-legende"}
+        html,
+        {
+            "boucle-legende",
+            "tendance-legende",
+            "sans-bouton-legende",
+            "entonnoir-legende",
+            "declarations-legende",
+        },
     )
 
 
