@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from retour.db import UNAVAILABLE_ERRORS, database_unavailable, unavailable_reason
+
 log = logging.getLogger("retour.console")
 
 CODES: Final = {
@@ -28,6 +30,7 @@ CODES: Final = {
     422: "invalid",
     429: "too_many_requests",
     500: "server_error",
+    503: "unavailable",
 }
 TITLES: Final = {
     400: "Requête incorrecte",
@@ -38,7 +41,13 @@ TITLES: Final = {
     422: "Données invalides",
     429: "Trop de tentatives",
     500: "Erreur inattendue",
+    503: "Service momentanément indisponible",
 }
+# The database is down or unreachable: staff and citizens are asked to come back shortly.
+UNAVAILABLE_MESSAGE: Final = (
+    "Le service ne peut pas lire ses données en ce moment. Réessayez dans quelques instants."
+)
+RETRY_AFTER: Final = {"Retry-After": "5"}
 
 
 class LoginRequired(Exception):
@@ -110,7 +119,29 @@ async def login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(login_url(exc.next_path), status_code=303)
 
 
+async def database_error(request: Request, exc: Exception) -> Response:
+    """A database that cannot serve now is a 503 with one log line, not a bug's 500."""
+    if not database_unavailable(exc):
+        return await server_error(request, exc)
+    log.warning(
+        "database unavailable on %s %s: answered 503 (%s)",
+        request.method,
+        request.url.path,
+        unavailable_reason(exc),
+    )
+    from console.templating import translate_for
+
+    try:
+        message = translate_for(request)(UNAVAILABLE_MESSAGE)
+        return error_response(request, 503, message, headers=RETRY_AFTER)
+    except Exception:  # the error page needed the database too
+        return Response(UNAVAILABLE_MESSAGE, status_code=503, headers=RETRY_AFTER)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
+    # Errors raised outside the routes (middleware) arrive here, the database's included.
+    if database_unavailable(exc):
+        return await database_error(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     try:
         return error_response(request, 500)
@@ -121,5 +152,6 @@ async def server_error(request: Request, exc: Exception) -> Response:
 handlers: dict[Any, Any] = {
     HTTPException: http_exception,
     LoginRequired: login_required,
+    **dict.fromkeys(UNAVAILABLE_ERRORS, database_error),
     500: server_error,
 }

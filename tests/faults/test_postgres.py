@@ -46,7 +46,9 @@ def test_postgres_outage_under_load(
             # service must read it from the database, which is not there.
             late = threading.Thread(target=_visit, args=(load, server.url, fault_procedures[2]))
             late.start()
-            time.sleep(outage)
+            time.sleep(outage / 2)
+            pages = _console_pages(server.url) if outage else []
+            time.sleep(outage / 2)
             proxy.restore()
             restored_at = time.monotonic()
             time.sleep(4)
@@ -57,6 +59,19 @@ def test_postgres_outage_under_load(
     if outage:
         assert load.unavailable(cut_at), "no client saw the outage"
     assert "unexpected error" not in production.log()
+    assert "unhandled error" not in production.log()
+    # Pages that read the database answer 503 with Retry-After while it is away, never 500.
+    for path, status, retry_after in pages:
+        assert status == 503 and retry_after, (path, status)
+
+
+def _console_pages(url: str) -> list[tuple[str, int, str | None]]:
+    answers = []
+    with httpx.Client(base_url=url, timeout=CLIENT_TIMEOUT) as client:
+        for path in ("/suivi/ABCDEFGHJK",):  # a receipt is looked up in the database
+            response = client.get(path)
+            answers.append((path, response.status_code, response.headers.get("retry-after")))
+    return answers
 
 
 def _visit(load: Load, url: str, procedure_id: str) -> None:
