@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ingest.errors import Unavailable
+from retour.db import unavailable_reason
 from retour.intake import ImpressionKey, count_impressions, store_feedback
 from retour.page_loads import PageLoadKey, count_page_loads
 
@@ -87,6 +88,9 @@ class Writer:
         self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=max_queued)
         self._thread = threading.Thread(target=self._run, name="retour-writer", daemon=True)
         self._closed = False
+        # Set while the database refuses us: an outage is logged when it starts and ends,
+        # not once per group (hundreds of lines a second otherwise).
+        self._outage_groups = 0
         self.groups = 0  # transactions committed; tests read it
 
     def start(self) -> None:
@@ -156,9 +160,18 @@ class Writer:
         try:
             results = self._store(group)
             self.groups += 1
-        except (OperationalError, InterfaceError):
+            if self._outage_groups:
+                log.warning("database available again after %d refused groups", self._outage_groups)
+                self._outage_groups = 0
+        except (OperationalError, InterfaceError) as error:
             # The database is down or unreachable: every request of the group answers 503.
-            log.warning("database unavailable: %d requests answered 503", len(group), exc_info=True)
+            if not self._outage_groups:
+                log.warning(
+                    "database unavailable: %d requests answered 503 (%s)",
+                    len(group),
+                    unavailable_reason(error),
+                )
+            self._outage_groups += 1
             results = [_Refused()] * len(group)
         except Exception:
             if len(group) == 1:

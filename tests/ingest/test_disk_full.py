@@ -88,3 +88,7 @@ def test_a_full_disk_answers_503_then_recovers(
     assert sorted(row.client_id for row in stored) == sorted(acknowledged)
     assert len(acknowledged) == len(answers)  # every citizen's words stored, once
     assert "disk I/O error" in output or "database or disk is full" in output
+    # One line when the outage starts, one when it ends: not one per refused group.
+    assert output.count("database unavailable:") == 1, output
+    assert "database available again" in output
+    assert "Traceback" not in output
