@@ -201,6 +201,22 @@ def measure(backend: str, settings: Settings, runs: int) -> list[tuple[str, floa
             ("inbox, one problem's reports", agent, f"/console/?probleme={problem_id}"),
             ("inbox, linked to no problem", agent, "/console/?probleme=aucun"),
             ("inbox, similar to a submission", agent, f"/console/?semblables={feedback_id}"),
+            # Issue 16: counts within the filters (a GROUP BY once a filter is set), sort,
+            # assignment filters, and a submission opened from a filtered list (neighbours).
+            ("inbox, chips counted within kind=malfunction", agent, "/console/?kind=malfunction"),
+            (
+                f"inbox, chips counted within « {SEARCH_WORD} »",
+                agent,
+                f"/console/?q={SEARCH_WORD}&tri=ancien",
+            ),
+            ("inbox, oldest first", agent, "/console/?tri=ancien"),
+            ("inbox, unassigned", agent, "/console/?attribues=aucun"),
+            ("inbox, assigned to me", agent, "/console/?attribues=moi"),
+            (
+                "submission page from a filtered list (previous/next)",
+                agent,
+                f"/console/feedback/{feedback_id}?liste=kind%3Dmalfunction%26status%3Dnew",
+            ),
             ("inbox, first page (DINUM, all rows)", admin, "/console/"),
             ("inbox, status new (DINUM)", admin, "/console/?status=new"),
             (f"inbox, search « {SEARCH_WORD} » (DINUM)", admin, f"/console/?q={SEARCH_WORD}"),

@@ -337,7 +337,46 @@ PAGES = (
     ("/open-data/procedures.json", "/open-data/procedures.json"),
     ("/open-data/answers.csv", "/open-data/answers.csv"),
     ("/open-data/answers.json", "/open-data/answers.json"),
+    # The observatory (issue 18): every indicator declared, two editions kept.
+    ("/observatoire", "/observatoire"),
+    (
+        "/observatoire?indicateur=accessibility&niveau=poor&tri=reports&ordre=desc",
+        "/observatoire?indicateur=accessibility&niveau=poor&tri=reports&ordre=desc",
+    ),
+    ("/open-data/indicators.csv", "/open-data/indicators.csv"),
+    ("/open-data/indicators.json", "/open-data/indicators.json"),
 )
+
+
+def fill_observatory(settings: Settings) -> None:
+    """Every procedure declares its seven indicators; two past editions are kept."""
+    import datetime as dt
+
+    from sqlmodel import Session, select
+
+    from retour.editions import take_snapshot
+    from retour.indicators_store import declare
+    from retour.models import Procedure
+
+    engine = make_engine(settings)
+    now = utcnow()
+    values = {"online": ("full", ""), "accessibility": ("75", "https://www.example.gouv.fr/a11y"),
+              "franceconnect": ("yes", ""), "dlnuf": ("2", ""), "help": ("phone email", "Contact"),
+              "online_share": ("64", ""), "yearly_volume": ("250000", "")}  # fmt: skip
+    with Session(engine) as session:
+        procedures = session.exec(select(Procedure.id, Procedure.ministry_id)).all()
+        for days, edition in ((200, "2026-Q2"), (100, "2026-Q3"), (10, "")):
+            at = now - dt.timedelta(days=days)
+            for pid, ministry_id in procedures:
+                for name, (value, detail) in values.items():
+                    declare(session, procedure_id=pid, ministry_id=ministry_id, indicator=name,
+                            value=value if days > 10 else value.replace("75", "80"),
+                            detail=detail, evidence="bench", actor_id=None, actor_label="bench",
+                            now=at)  # fmt: skip
+            if edition:
+                take_snapshot(session, min_count=settings.public_min_count, edition=edition, now=at)
+        session.commit()
+    engine.dispose()
 
 
 def measure(settings: Settings, runs: int) -> list[tuple[str, float, float, float]]:
@@ -377,6 +416,7 @@ def main() -> None:
             settings = prepare(backend, rows)
             took = fill(settings, rows)
             incremental(settings)
+            fill_observatory(settings)
             results = measure(settings, args.runs)
             base = results[0][1]
             print(

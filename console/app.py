@@ -44,9 +44,14 @@ from console import (
     inbox,
     inbox_bulk,
     inbox_problems,
+    indicators,
+    indicators_import,
     legal,
+    observatory_public,
     oidc,
     open_data,
+    open_data_excel,
+    open_data_indicators,
     open_data_problems,
     problems,
     problems_actions,
@@ -86,12 +91,17 @@ ROUTE_MODULES: list[Any] = [
     webhooks_pages,  # /console/webhooks
     staff_api,  # /api/v1/staff/… (Bearer API keys)
     procedures,
+    indicators,  # /console/indicators, /console/procedures/{id}/indicators
+    indicators_import,  # /console/indicators/import
     problems,  # /console/problems, one problem, its forms
     problems_actions,  # a problem's status, merge, link, unlink
     inbox_problems,  # /console/problems/link-all (every result of an inbox filter)
     public,  # /, /procedures/{id}
+    observatory_public,  # /observatoire
     open_data,
+    open_data_excel,  # /open-data/procedures-excel.csv (the register for French Excel)
     open_data_problems,  # /open-data/problems.csv|json
+    open_data_indicators,  # /open-data/indicators.csv|json (the observatory's editions)
     suivi,
     legal,
     coverage,  # /console/coverage (DINUM)

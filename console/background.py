@@ -13,6 +13,10 @@ keep their figures fresh themselves (`retour.stats.refresh_if_stale`).
 Contact emails past their retention are erased every hour (`retour.retention`), starting a
 few minutes after start-up so that a restart loop does not turn into a purge loop.
 
+The observatory's quarterly edition (`retour.editions.ensure_current_edition`), checked every
+`EDITION_EVERY` seconds from a few minutes after start-up: the first check of a quarter takes
+it, when nobody has yet.
+
 Webhooks, every `WEBHOOK_EVERY` seconds once an endpoint is registered: new events are
 queued (`retour.webhook_events.enqueue`) and due deliveries sent
 (`retour.webhook_sender.send_due`); both are safe with several processes. Finished
@@ -31,6 +35,7 @@ from sqlalchemy.engine import Engine
 
 from retour import spikes
 from retour.alerts import dispatch
+from retour.editions import ensure_current_edition
 from retour.retention import run_purge_periodically
 from retour.settings import Settings
 from retour.stats import refresh
@@ -44,6 +49,7 @@ ALERT_EVERY: Final = 60.0
 PURGE_FIRST_DELAY: Final = 300.0
 WEBHOOK_EVERY: Final = 5.0
 WEBHOOK_PURGE_EVERY: Final = 720  # passes: about an hour
+EDITION_EVERY: Final = 3600.0
 
 
 async def _loop(engine: Engine, settings: Settings, every: float) -> None:
@@ -84,6 +90,19 @@ async def _spikes(engine: Engine, every: float) -> None:
             log.exception("incident detection failed")
 
 
+async def _editions(engine: Engine, settings: Settings, every: float) -> None:
+    # Not at start-up: a restart loop, or a test's short-lived app, takes no snapshot.
+    await asyncio.sleep(PURGE_FIRST_DELAY)
+    while True:
+        try:
+            min_count = settings.public_min_count
+            if await run_to_completion(ensure_current_edition, engine, min_count=min_count):
+                log.info("observatory: this quarter's edition recorded")
+        except Exception:  # a database outage must not end the loop; the next check retries
+            log.exception("observatory edition failed")
+        await asyncio.sleep(every)
+
+
 async def _purge_later(engine: Engine, settings: Settings) -> None:
     await asyncio.sleep(PURGE_FIRST_DELAY)
     await run_purge_periodically(engine, settings)
@@ -96,9 +115,11 @@ async def public_tasks(
     *,
     every: float = ALERT_EVERY,
     webhook_every: float = WEBHOOK_EVERY,
+    edition_every: float = EDITION_EVERY,
 ) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(_purge_later(engine, settings)),
+        asyncio.create_task(_editions(engine, settings, edition_every)),
         asyncio.create_task(_webhooks(engine, settings, webhook_every)),
     ]
     if settings.smtp_host:

@@ -22,15 +22,19 @@ from console.templating import locale_of, render, translate_for
 from retour.collation import french_key
 from retour.coverage import FUNNEL_DAYS, TREND_WEEKS, Coverage, coverage
 from retour.figures import procedure_figures
+from retour.indicators import DECLARED
 from retour.models import utcnow
+from retour.observatory import MinistryObservatory, by_ministry, observatory_rows
 from retour.stats import fresh_connection
 
 
-def _load(session: Session, *, min_count: int) -> Coverage:
+def _load(session: Session, *, min_count: int) -> tuple[Coverage, list[MinistryObservatory]]:
     connection = fresh_connection(session)
     now = utcnow()
     figures = procedure_figures(connection, min_count=min_count, now=now)
     found = coverage(connection, figures, today=now.date())
+    # How complete and how current each ministry's observatory declarations are (issue 18).
+    declarations = by_ministry(observatory_rows(session, min_count=min_count, now=now))
     # French order (accents and case do not count), not the database's byte order.
     return dataclasses.replace(
         found,
@@ -38,12 +42,14 @@ def _load(session: Session, *, min_count: int) -> Coverage:
         not_live=sorted(
             found.not_live, key=lambda f: (french_key(f.ministry_name), french_key(f.title))
         ),
-    )
+    ), declarations
 
 
 async def coverage_page(request: Request) -> Response:
     require_user(request, roles=("admin",))
-    data = await run_db(request, _load, min_count=settings_of(request).public_min_count)
+    data, declarations = await run_db(
+        request, _load, min_count=settings_of(request).public_min_count
+    )
     _ = translate_for(request)
     fmt = Formats(locale_of(request))
     points = [WeekPoint(week.week, good=week.live) for week in data.trend]
@@ -66,6 +72,8 @@ async def coverage_page(request: Request) -> Response:
             points, title=_("Démarches au bouton actif, par semaine"), desc=desc, id_prefix="trend"
         ),
         "funnel_days": FUNNEL_DAYS,
+        "declarations": declarations,
+        "declared_count": len(DECLARED),
     }
     return render(request, "console/coverage.html", context)
 

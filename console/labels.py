@@ -47,6 +47,7 @@ KIND_LABELS: Final = {
     "change_request": "Demande d'évolution",
     "malfunction": "Dysfonctionnement",
     "omission": "Information manquante",
+    "accessibility": "Problème d'accessibilité",
     "praise": "Félicitations",
     "other": "Autre",
 }

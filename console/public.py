@@ -19,13 +19,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from console.charts import WeekPoint, describe_volume, volume_svg
+from console.charts import WeekPoint, describe_volume, satisfaction_svg, volume_svg
 from console.database import run_db, settings_of
 from console.formatting import Formats
 from console.labels import CHANNEL_LABELS
 from console.params import parse_page
+from console.public_trends import describe_rolling, rolling_points
 from console.templating import locale_of, render, translate_for
 from retour.collation import french_key
+from retour.editions import history_of
 from retour.figures import (
     ProcedureFigures,
     by_ministry,
@@ -35,6 +37,7 @@ from retour.figures import (
     procedure_history,
 )
 from retour.models import utcnow
+from retour.observatory import procedure_observatory
 from retour.problem_words import PUBLIC_PROBLEM_STATUS_LABELS
 from retour.problems_public import public_problems
 from retour.stats import fresh_connection
@@ -63,6 +66,7 @@ KIND_LABELS: Final = {
     "change_request": "Demande d’évolution",
     "malfunction": "Dysfonctionnement",
     "omission": "Information manquante",
+    "accessibility": "Problème d’accessibilité",
     "praise": "Félicitations",
     "other": "Autre",
 }
@@ -128,7 +132,8 @@ def _matches(figure: ProcedureFigures, query: DashboardQuery) -> bool:
         low, high = SCORE_BANDS[query.score]
         if figure.satisfaction_score is None or not low <= figure.satisfaction_score < high:
             return False
-    return not query.q or query.q.casefold() in figure.title.casefold()
+    # Accents and case do not count: « sejour » finds « Titre de séjour ».
+    return not query.q or french_key(query.q)[0] in french_key(figure.title)[0]
 
 
 def sort_figures(figures: list[ProcedureFigures], sort: str, order: str) -> list[ProcedureFigures]:
@@ -219,6 +224,8 @@ def _load_procedure(
         # counts the reports answered through a problem, which are not listed one by one).
         "has_next": len(answers) > ANSWERS_PAGE_SIZE,
         "problems": public_problems(connection, procedure_id=procedure_id),
+        "observatory": procedure_observatory(session, procedure_id, min_count=min_count),
+        "observatory_history": history_of(session, procedure_id),
     }
 
 
@@ -251,11 +258,22 @@ async def procedure_page(request: Request) -> Response:
         desc=describe_volume(points, _),
         id_prefix="volume",
     )
+    # Satisfaction over time: a rolling three months (console/public_trends.py).
+    rolling = rolling_points(points)
+    rolling_svg = satisfaction_svg(
+        rolling,
+        title=_("Satisfaction sur 10, sur trois mois glissants"),
+        desc=describe_rolling(rolling, _),
+        id_prefix="satisfaction",
+    )
     return render(
         request,
         "public/procedure.html",
         {
             **data,
+            "rolling_points": rolling,
+            "rolling_svg": rolling_svg,
+            "rolling_summary": describe_rolling(rolling, _),
             "volume_svg": volume,
             "points": points,
             "nav": "dashboard",

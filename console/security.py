@@ -126,6 +126,17 @@ class CSRFMiddleware:
         async def replay() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
 
+        delivered = False
+
+        async def body_then_receive() -> Message:
+            # The app gets the body once, then the real channel: a streamed response (a
+            # POSTed export) waits on it for the client's disconnect, and must not spin.
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return await replay()
+
         sent = request.headers.get(CSRF_HEADER)
         field: object = None
         nul = False
@@ -149,7 +160,7 @@ class CSRFMiddleware:
         if nul:
             await self._refuse(request, send, "nul")
             return
-        await self.app(scope, replay, send)
+        await self.app(scope, body_then_receive, send)
 
     @staticmethod
     async def _refuse(request: Request, send: Send, reason: str) -> None:

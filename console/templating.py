@@ -47,6 +47,8 @@ from starlette.templating import Jinja2Templates
 from console import scope
 from console.labels import format_datetime
 from console.security import CSRF_FIELD, csrf_token, current_user, is_console_path, is_https
+from retour import indicators
+from retour.coverage import BUTTON_STATE_LABELS
 from retour.i18n import LOCALES, Plural, Translate, negotiate, plural_translator, translator
 from retour.typography import french_spacing
 
@@ -75,6 +77,9 @@ environment.globals.update(
     is_admin=scope.is_admin,
     role_labels=scope.ROLE_LABELS,
     static_url=static_url,
+    # The observatory's vocabulary and levels (issue 18), for the pages that show indicators.
+    observatory_vocabulary=indicators,
+    observatory_button_labels=BUTTON_STATE_LABELS,
 )
 
 

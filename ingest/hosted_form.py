@@ -61,6 +61,7 @@ KIND_CHOICES: Final = dict(
             "Une demande d’amélioration",
             "Un dysfonctionnement",
             "Une information ou une étape manquante",
+            "Un problème d’accessibilité (lecteur d’écran, clavier, zoom…)",
             "Un compliment",
             "Autre chose",
         ),

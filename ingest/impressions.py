@@ -24,6 +24,7 @@ from ingest.submissions import find_procedure, page_location
 from ingest.writer import Writer
 from retour.intake import ImpressionKey
 from retour.models import IMPRESSION_EVENTS, PROCEDURE_ID_RE, utcnow
+from retour.page_loads import MAX_LOAD_MS, PageLoadKey, bucket_of
 
 log = logging.getLogger("retour.ingest")
 
@@ -46,10 +47,20 @@ async def count_impression(request: Request) -> Response:
     page = page_location(data.get("page_url"))
     if page is None:
         raise FieldError("Adresse de page invalide.", field="page_url")
+    load_ms = data.get("load_ms")
+    if load_ms is not None and (
+        event != "view"
+        or not isinstance(load_ms, int)
+        or isinstance(load_ms, bool)
+        or not 0 <= load_ms <= MAX_LOAD_MS
+    ):
+        raise FieldError("Temps de chargement : un entier de millisecondes.", field="load_ms")
     procedure = await find_procedure(state, procedure_id)
     now = utcnow()
     key = ImpressionKey(procedure_id=procedure.id, day=now.date(), origin=page[1], event=event)
     state.impressions.add(key, now)
+    if load_ms is not None:
+        state.impressions.add_load(PageLoadKey(procedure.id, now.date(), bucket_of(load_ms)))
     return Response(status_code=204)
 
 
@@ -60,6 +71,13 @@ class ImpressionCounter:
         self._writer = writer
         self._interval = interval
         self._counts: dict[ImpressionKey, tuple[int, dt.datetime]] = {}
+        # Page-load histogram (issue 18): far fewer keys than impressions (procedure × day ×
+        # bucket), flushed with them.
+        self._loads: dict[PageLoadKey, int] = {}
+
+    def add_load(self, key: PageLoadKey, count: int = 1) -> None:
+        if key in self._loads or len(self._loads) < MAX_KEYS:
+            self._loads[key] = self._loads.get(key, 0) + count
 
     def add(self, key: ImpressionKey, at: dt.datetime, count: int = 1) -> None:
         known = self._counts.get(key)
@@ -72,14 +90,17 @@ class ImpressionCounter:
 
     async def flush(self) -> None:
         counts, self._counts = self._counts, {}
-        if not counts:
+        loads, self._loads = self._loads, {}
+        if not counts and not loads:
             return
         try:
-            await self._writer.add_impressions(counts)
+            await self._writer.add_impressions(counts, loads)
         except Unavailable:
             # Not stored: counted again with the next flush.
             for key, (count, at) in counts.items():
                 self.add(key, at, count)
+            for load_key, n in loads.items():
+                self.add_load(load_key, n)
 
     async def run(self) -> None:
         """Flush every `interval` seconds until cancelled (the lifespan then flushes once more)."""

@@ -35,6 +35,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ingest.errors import Unavailable
 from retour.intake import ImpressionKey, count_impressions, store_feedback
+from retour.page_loads import PageLoadKey, count_page_loads
 
 log = logging.getLogger("retour.ingest")
 
@@ -46,12 +47,13 @@ ANSWER_TIMEOUT: Final = 15.0
 STOP_TIMEOUT: Final = 30.0  # seconds `stop` waits for the last commits
 
 ImpressionCounts = Mapping[ImpressionKey, tuple[int, Any]]
+PageLoadCounts = Mapping[PageLoadKey, int]
 
 
 class _Item:
     """One request's work: a submission row, or a flush of impression counts."""
 
-    __slots__ = ("feedback", "future", "impressions", "loop")
+    __slots__ = ("feedback", "future", "impressions", "loop", "page_loads")
 
     def __init__(
         self,
@@ -59,9 +61,11 @@ class _Item:
         *,
         feedback: dict[str, Any] | None = None,
         impressions: ImpressionCounts | None = None,
+        page_loads: PageLoadCounts | None = None,
     ) -> None:
         self.feedback = feedback
         self.impressions = impressions
+        self.page_loads = page_loads
         self.future = future
         self.loop = future.get_loop()
 
@@ -106,8 +110,10 @@ class Writer:
         result: tuple[int, str] = await self._submit(feedback=row)
         return result
 
-    async def add_impressions(self, counts: ImpressionCounts) -> None:
-        await self._submit(impressions=counts)
+    async def add_impressions(
+        self, counts: ImpressionCounts, page_loads: PageLoadCounts | None = None
+    ) -> None:
+        await self._submit(impressions=counts, page_loads=page_loads)
 
     async def _submit(self, **work: Any) -> Any:
         if self._closed:
@@ -176,11 +182,14 @@ class Writer:
     def _store(self, group: list[_Item]) -> list[Any]:
         rows = [item.feedback for item in group if item.feedback is not None]
         counts = [item.impressions for item in group if item.impressions is not None]
+        loads = [item.page_loads for item in group if item.page_loads]
         connect = self._engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         with connect as connection, connection.begin():
             stored = store_feedback(connection, rows) if rows else {}
             for each in counts:
                 count_impressions(connection, each)
+            for histogram in loads:
+                count_page_loads(connection, histogram)
         return [
             None if item.feedback is None else stored.get(item.feedback["client_id"]) or _Refused()
             for item in group

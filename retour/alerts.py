@@ -49,6 +49,7 @@ KIND_LABELS: Final = {
     "change_request": "demande d’évolution",
     "malfunction": "dysfonctionnement",
     "omission": "information manquante",
+    "accessibility": "problème d’accessibilité",
     "praise": "félicitations",
     "other": "autre",
     None: "non précisé",

@@ -329,8 +329,11 @@ def demo(port: int | None) -> None:
 
 def _add_feature_groups() -> None:
     from retour.alerts import alerts
+    from retour.observatory_cli import indicators, observatory
 
     main.add_command(alerts)
+    main.add_command(indicators)
+    main.add_command(observatory)
     try:  # `retour privacy purge` arrives with the retention work
         from retour.retention import privacy
     except ModuleNotFoundError as exc:

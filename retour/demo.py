@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from retour import demo_data as words
-from retour import demo_problems, stats
+from retour import demo_observatory, demo_problems, stats
 from retour.accounts import create_user
 from retour.db import session_scope
 from retour.demo_feedback import Generated, generate
@@ -180,6 +180,8 @@ def load_demo(
     demo_problems.record_spike(engine, now)
     say("Public figures…")
     _refresh_stats(engine, now)
+    say("Observatory: declared indicators and two past editions…")
+    demo_observatory.add_observatory(engine, now)
     return (
         f"Demo data loaded: {len(ministries)} ministries, {len(procedures)} procedures, "
         f"{count} submissions.\n" + logins_text()

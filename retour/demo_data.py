@@ -28,6 +28,7 @@ KIND_WEIGHTS: Final[dict[int, dict[str | None, float]]] = {
         "complaint": 30,
         "omission": 10,
         "change_request": 10,
+        "accessibility": 4,
         "other": 4,
         None: 10,
     },
@@ -36,6 +37,7 @@ KIND_WEIGHTS: Final[dict[int, dict[str | None, float]]] = {
         "omission": 20,
         "malfunction": 15,
         "complaint": 10,
+        "accessibility": 3,
         "other": 10,
         None: 15,
     },
@@ -113,6 +115,13 @@ CORES: Final[dict[str, tuple[str, ...]]] = {
         "Proposez une version en anglais pour les personnes qui ne lisent pas le français.",
         "Pouvoir payer en plusieurs fois aiderait beaucoup.",
     ),
+    "accessibility": (
+        "Avec mon lecteur d'écran, les boutons de {step} ne sont pas annoncés.",
+        "Impossible d'aller au bouton « Valider » au clavier : la tabulation saute par-dessus.",
+        "En zoomant à 200 %, le formulaire déborde et on ne voit plus {document}.",
+        "Le captcha n'a pas d'alternative sonore : je ne peux pas finir {subject}.",
+        "Les messages d'erreur ne sont donnés qu'en rouge, je ne les distingue pas.",
+    ),
     "omission": (
         "Le formulaire ne prévoit pas le cas des personnes hébergées chez un tiers.",
         "Ma situation (garde alternée) n'existe pas dans la liste.",
@@ -187,6 +196,7 @@ TAGS: Final[dict[str, tuple[str, ...]]] = {
     "complaint": ("délais", "contact", "pièces-justificatives"),
     "change_request": ("idée", "accessibilité", "notifications"),
     "omission": ("cas-non-prévu", "information"),
+    "accessibility": ("accessibilité", "lecteur-d-écran", "clavier"),
 }
 NOTES: Final = (
     "Transmis à l'équipe technique.",
@@ -218,6 +228,10 @@ ANSWERS: Final[dict[str, tuple[str, ...]]] = {
     "omission": (
         "Vous avez raison, ce cas n'était pas prévu. Le formulaire a été complété le {date} et "
         "une aide explique désormais la marche à suivre.",
+    ),
+    "accessibility": (
+        "Merci de nous l'avoir signalé. Ce défaut d'accessibilité a été corrigé le {date} ; "
+        "l'étape se fait désormais entièrement au clavier et avec un lecteur d'écran.",
     ),
     "praise": ("Merci pour votre message, il a été transmis à l'équipe qui a conçu ce service.",),
 }

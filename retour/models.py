@@ -17,7 +17,16 @@ PROCEDURE_ID_PATTERN: Final = rf"^{PROCEDURE_ID_SHAPE}$"
 PROCEDURE_ID_RE: Final = re.compile(PROCEDURE_ID_PATTERN)
 
 SATISFACTION_LEVELS: Final = (1, 2, 3)  # 1 bad, 2 average, 3 good
-KINDS: Final = ("complaint", "change_request", "malfunction", "omission", "praise", "other")
+# "accessibility": « Un problème d'accessibilité » (screen reader, keyboard, zoom…), issue 18.
+KINDS: Final = (
+    "complaint",
+    "change_request",
+    "malfunction",
+    "omission",
+    "accessibility",
+    "praise",
+    "other",
+)
 STATUSES: Final = ("new", "acknowledged", "in_progress", "resolved", "rejected", "spam")
 # Where each status may go next; "spam" is reachable from anywhere, and back to "new".
 STATUS_TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
@@ -108,6 +117,41 @@ class Procedure(SQLModel, table=True):
     button_label: str | None = Field(default=None, max_length=80)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProcedureIndicator(SQLModel, table=True):
+    """One quality indicator a ministry declared for a procedure (`retour.indicators`), with
+    its evidence and who declared it when; `value` is empty when it is not declared."""
+
+    __tablename__ = "procedure_indicator"
+
+    procedure_id: str = Field(foreign_key="procedure.id", primary_key=True, max_length=64)
+    indicator: str = Field(primary_key=True, max_length=20)
+    value: str = Field(default="", max_length=2000)
+    # The second half of two-part indicators: accessibility statement, where help is found.
+    detail: str = Field(default="", max_length=2000)
+    evidence: str = Field(default="", sa_type=Text)
+    declared_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    declared_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    # Who declared it, as the audit trail names them (an email, or "cli").
+    declared_by: str = Field(default="", max_length=60)
+
+
+class IndicatorEdition(SQLModel, table=True):
+    """One indicator of one procedure as a quarterly edition of the observatory recorded it
+    (`retour.editions`): declared and measured indicators alike, with the level they had."""
+
+    __tablename__ = "indicator_edition"
+
+    edition: str = Field(primary_key=True, max_length=7)  # "2026-Q4"
+    procedure_id: str = Field(foreign_key="procedure.id", primary_key=True, max_length=64)
+    indicator: str = Field(primary_key=True, max_length=24)
+    value: str = Field(default="", max_length=2000)
+    detail: str = Field(default="", max_length=2000)
+    level: str = Field(default="no_data", max_length=12)
+    goal_met: bool | None = Field(default=None)
+    declared_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    taken_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class ProcedureOrigin(SQLModel, table=True):
@@ -212,6 +256,19 @@ class ImpressionCount(SQLModel, table=True):
     event: str = Field(primary_key=True, max_length=8)
     count: int = Field(default=0, sa_type=BigInteger)
     last_seen_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PageLoadDay(SQLModel, table=True):
+    """How long the button's pages took to load for citizens (Navigation Timing's load event,
+    sent with the `view` beacon), per procedure and UTC day: a histogram, never per person."""
+
+    __tablename__ = "page_load_day"
+
+    procedure_id: str = Field(foreign_key="procedure.id", primary_key=True, max_length=64)
+    day: dt.date = Field(primary_key=True)
+    # Lower bound of the bucket in milliseconds (`retour.page_loads.BUCKETS`).
+    bucket: int = Field(primary_key=True)
+    count: int = Field(default=0, sa_type=BigInteger)
 
 
 # --- Staff -------------------------------------------------------------------------------
@@ -389,6 +446,8 @@ class ProcedureDay(SQLModel, table=True):
     omission: int = 0
     praise: int = 0
     other: int = 0
+    # « Un problème d'accessibilité » (issue 18); its default keeps older inserts valid.
+    accessibility: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     processed: int = 0
     acknowledged: int = 0
     answers: int = 0

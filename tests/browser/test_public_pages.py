@@ -45,6 +45,8 @@ def public_paths(known: Any) -> dict[str, str]:
         "accessibilite": "/accessibilite",
         "donnees-personnelles": "/donnees-personnelles",
         "not-found": "/procedures/inconnue",
+        "observatory": "/observatoire",
+        "observatory-filtered-en": "/observatoire?indicateur=button&niveau=good&tri=score&lang=en",
     }
 
 
@@ -62,6 +64,8 @@ def public_paths(known: Any) -> dict[str, str]:
         "accessibilite",
         "donnees-personnelles",
         "not-found",
+        "observatory",
+        "observatory-filtered-en",
     ],
 )
 def test_no_wcag_violation_and_no_cookie(browser, live, known, which) -> None:

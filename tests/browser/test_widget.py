@@ -24,6 +24,16 @@ host_site = widget_pages.host_site
 service = widget_pages.service
 
 
+def page_loads(engine: Any) -> int:
+    from sqlalchemy import func, select
+
+    from retour.models import PageLoadDay
+
+    with engine.connect() as connection:
+        total = connection.execute(select(func.sum(PageLoadDay.count))).scalar()
+    return int(total or 0)
+
+
 def test_dialog_opens_from_a_host_page_on_another_origin(
     page: Any, service: Service, host_site: HostSite
 ) -> None:
@@ -34,8 +44,9 @@ def test_dialog_opens_from_a_host_page_on_another_origin(
     assert button.inner_text() == "Je fais un retour"
     assert button.get_attribute("class") == "ministry-button"  # the ministry's own styles apply
     assert page.locator("a[data-retour]").count() == 0
-    # One view per page load.
+    # One view per page load, carrying the page's load time (Navigation Timing, issue 18).
     assert wait_for(lambda: impressions(service.engine).get("view") == 1)
+    assert wait_for(lambda: page_loads(service.engine) == 1)
 
     button.click()
     dialog = page.get_by_role("dialog", name="Je fais un retour")

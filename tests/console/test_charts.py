@@ -17,6 +17,7 @@ from console.charts import (
     volume_svg,
     weekly_points,
 )
+from console.public_trends import rolling_points
 from retour import stats
 from tests.factories import make_feedback, make_procedure
 
@@ -125,3 +126,17 @@ def test_volume_axis_labels_are_round() -> None:
     root = ET.fromstring(str(volume_svg(points, title="t", desc="d", id_prefix="v")))
     labels = [t.text for t in root.findall(f"{SVG}text") if t.get("text-anchor") == "end"]
     assert labels == ["0", "10", "20", "30", "40", "50"]
+
+
+def test_rolling_points_sum_thirteen_weeks_and_hide_thin_windows() -> None:
+    start = dt.date(2026, 1, 5)
+    weeks = [
+        WeekPoint(start + dt.timedelta(weeks=i), bad=1, good=1 if i % 2 else 0) for i in range(20)
+    ]
+    rolling = rolling_points(weeks, weeks=13, min_count=10)
+    # Week 0 holds one rating: too few; week 12 holds 13 bad and 6 good.
+    assert rolling[0].score is None
+    assert (rolling[12].bad, rolling[12].good) == (13, 6)
+    # Later windows drop their oldest week: still 13 weeks summed.
+    assert rolling[19].bad == 13 and rolling[19].good == 7
+    assert [p.week for p in rolling] == [p.week for p in weeks]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
 
 import pytest
 from sqlmodel import Session
 
-from console.exports import BATCH, csv_chunks, guard
+from console.exports import BATCH, csv_chunks, file_name, guard
 from console.inbox_query import InboxFilters
 from tests.factories import make_feedback, make_procedure, make_user
 
@@ -60,9 +62,9 @@ def test_excel_option_semicolons_and_bom(client_for, session, procedure) -> None
     raw = response.content
     assert raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("id;received_at;procedure_id")
+    assert text.splitlines()[0].startswith("N°;Reçu le;Identifiant de la démarche")
     [row] = parse(text, ";")
-    assert row["comment"] == "Un; deux\ntrois « é »"
+    assert row["Commentaire"] == "Un; deux\ntrois « é »"
 
 
 @pytest.mark.parametrize(
@@ -113,3 +115,79 @@ def test_export_streams_in_batches(engine, session, procedure) -> None:
     rows = parse(first + "".join(rest))
     assert len(rows) == count
     assert len({r["id"] for r in rows}) == count
+
+
+def test_excel_file_speaks_french_and_paris_time(client_for, session, procedure) -> None:
+    make_feedback(
+        session,
+        procedure=procedure,
+        status="acknowledged",
+        kind="malfunction",
+        satisfaction=1,
+        pii_categories="phone",
+        received_at=dt.datetime(2026, 7, 14, 22, 30, tzinfo=dt.UTC),  # 15 July, 00:30 in Paris
+    )
+    response = client_for("agent").get("/console/export.csv?excel=1")
+    name = response.headers["content-disposition"]
+    assert re.fullmatch(r'attachment; filename="retours-excel-\d{8}-\d{4}\.csv"', name)
+    text = response.content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("N°;Reçu le;Identifiant de la démarche;Démarche;Statut")
+    [row] = parse(text, ";")
+    assert row["Reçu le"] == "15/07/2026 00:30"
+    assert (row["Statut"], row["Note"], row["Type"]) == (
+        "Pris en compte",
+        "Mal",
+        "Dysfonctionnement",
+    )
+    assert row["Données personnelles masquées"] == "Téléphone"
+    assert row["Origine enregistrée"] == "oui"
+
+
+def test_plain_csv_keeps_codes_and_utc(client_for, session, procedure) -> None:
+    make_feedback(
+        session, procedure=procedure, received_at=dt.datetime(2026, 7, 14, 22, 30, tzinfo=dt.UTC)
+    )
+    response = client_for("agent").get("/console/export.csv")
+    assert re.fullmatch(
+        r'attachment; filename="retours-\d{8}-\d{4}\.csv"', response.headers["content-disposition"]
+    )
+    [row] = parse(response.text, ",")
+    assert row["received_at"] == "2026-07-14T22:30:00+00:00"
+    assert (row["status"], row["satisfaction"], row["kind"]) == ("new", "2", "malfunction")
+
+
+def test_file_names_use_paris_time() -> None:
+    winter = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
+    assert file_name(excel=True, selection=False, now=winter) == "retours-excel-20270101-0030.csv"
+    assert (
+        file_name(excel=False, selection=True, now=winter) == "retours-selection-20270101-0030.csv"
+    )
+
+
+def test_export_the_selection_ticked_rows_else_the_filter(client_for, session, procedure) -> None:
+    ticked = [make_feedback(session, procedure=procedure, kind="complaint") for _ in range(2)]
+    make_feedback(session, procedure=procedure, kind="complaint")
+    make_feedback(session, procedure=procedure, kind="praise")
+    agent = client_for("agent")
+    inbox = agent.get("/console/?kind=complaint").text
+    assert 'formaction="/console/export.csv" name="format" value="excel"' in inbox
+    assert "Seront exportés\u202f: les retours cochés, sinon les 3 retours de ce filtre." in inbox
+    form = {"query": "kind=complaint", "format": "csv", "action": "acknowledge"}
+    some = agent.submit("/console/export.csv", {**form, "ids": [f.id for f in ticked]})
+    assert "retours-selection-" in some.headers["content-disposition"]
+    assert sorted(int(r["id"]) for r in parse(some.text, ",")) == sorted(f.id for f in ticked)
+    none = agent.submit("/console/export.csv", form)
+    assert len(parse(none.text, ",")) == 3
+    excel = agent.submit("/console/export.csv", {**form, "format": "excel"})
+    assert excel.content.startswith(b"\xef\xbb\xbf")
+
+
+def test_ticked_rows_of_another_ministry_are_not_exported(
+    client_for, session, procedure, other_ministry
+) -> None:
+    foreign = make_feedback(
+        session, procedure=make_procedure(session, ministry_id=other_ministry.id)
+    )
+    agent = client_for("agent")
+    response = agent.submit("/console/export.csv", {"ids": [foreign.id], "format": "csv"})
+    assert parse(response.text, ",") == []

@@ -221,3 +221,11 @@ def test_the_search_field_has_a_visible_label(client_for) -> None:
     page = client_for("agent").get("/console/").text
     assert "fr-search-bar" not in page  # DSFR's search bar hides its label
     assert '<label class="fr-label" for="f-q">Rechercher dans les commentaires' in page
+
+
+def test_the_new_words_have_their_english(client_for, session, procedure) -> None:
+    rows(session, procedure, 2)
+    page = client_for("agent").get("/console/?lang=en").text
+    assert "2 feedback items match these criteria." in page
+    assert "Back to the list" not in page and "— Choose a colleague —" in page
+    assert "Remove the assignment" in page and "Newest first" in page

@@ -140,3 +140,22 @@ def test_qa_example_reads_30_h_29_min() -> None:
 
     assert hours(109_770.0) == 30.49
     assert Formats("fr").duration(109_770.0) == "30\u202fh\u202f29\u202fmin"
+
+
+def test_the_register_for_excel(client_for, known) -> None:
+    client = client_for(None)
+    machine = client.get("/open-data/procedures.csv")
+    excel = client.get("/open-data/procedures-excel.csv")
+    assert excel.status_code == 200 and excel.headers["content-type"].startswith("text/csv")
+    assert excel.content.startswith(b"\xef\xbb\xbf")
+    assert 'filename="demarches-excel.csv"' in excel.headers["content-disposition"]
+    text = excel.content.decode("utf-8-sig")
+    header = text.splitlines()[0].split(";")
+    assert header[:3] == ["Identifiant", "Démarche", "Ministère"]
+    assert "Satisfaction sur 10" in header and "Bouton actif" in header
+    # The same rows as the machine file, which keeps its format.
+    assert len(text.splitlines()) == len(machine.text.splitlines())
+    assert machine.text.splitlines()[0].startswith("id,title,ministry")
+    rows = {line.split(";")[0]: line.split(";") for line in text.splitlines()[1:]}
+    passport = rows[known.passport.id]
+    assert passport[1] == "Demande de passeport" and passport[header.index("En ligne")] == "oui"

@@ -186,3 +186,27 @@ def test_ministries_and_procedures_in_french_order(client_for, session, engine) 
     assert loop.index("l’Économie") < loop.index("l’Intérieur")
     by_title = client_for(None).get("/?sort=title").text
     assert by_title.index("Éducation financière") < by_title.index("visa export")
+
+
+def test_name_search_ignores_accents_and_case_and_counts_agree(client_for, known) -> None:
+    client = client_for(None)
+    one = client.get("/?q=PASSEPORT").text
+    assert "Demande de passeport</a>" in one and "1 démarche correspond." in one
+    accents = client.get("/?q=d%C3%A9mande").text  # « démande »: the accent does not count
+    assert "Demande de passeport</a>" in accents
+    none = client.get("/?q=introuvable").text
+    assert "0 démarche correspond." in none
+    both = client.get("/?q=a").text
+    assert "2 démarches correspondent." in both
+    english = client.get("/?q=passeport&lang=en").text
+    assert "1 procedure matches." in english
+
+
+def test_procedure_page_shows_satisfaction_over_time(client_for, known) -> None:
+    page = client_for(None).get(f"/procedures/{known.passport.id}").text
+    assert "Satisfaction sur 10, sur les trois mois précédant chaque semaine" in page
+    assert 'id="satisfaction-resume"' in page
+    assert "Note de satisfaction sur 10, sur les trois mois précédant chaque semaine" in page or (
+        "Pas encore assez d’avis" in page
+    )
+    assert 'id="tableau-satisfaction"' in page  # the chart's data table

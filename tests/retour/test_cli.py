@@ -457,3 +457,25 @@ def test_db_upgrade_on_a_migrated_database_changes_nothing(run) -> None:
     result = run("db", "upgrade")
     assert result.exit_code == 0, result.output
     assert "already up to date" in result.stderr and "created" not in result.stderr
+
+
+# --- indicators import (issue 18) ---------------------------------------------------------
+
+
+def test_indicators_import_declares_or_names_bad_lines(run, session, tmp_path) -> None:
+    from retour.models import ProcedureIndicator
+
+    make_procedure(session, id="carte-grise")
+    good = tmp_path / "indicateurs.csv"
+    good.write_text("id;online;franceconnect;evidence\ncarte-grise;full;yes;Audit\n")
+    result = run("indicators", "import", str(good))
+    assert result.exit_code == 0, result.output
+    assert "2 declaration(s)" in result.output
+    assert count(session, ProcedureIndicator) == 2
+    bad = tmp_path / "mauvais.csv"
+    bad.write_text("id;online\ncarte-grise;partial\ninconnue;full\n")
+    result = run("indicators", "import", str(bad))
+    assert result.exit_code != 0
+    assert "line 3" in result.output and "nothing was imported" in result.output
+    session.rollback()
+    assert session.get(ProcedureIndicator, ("carte-grise", "online")).value == "full"

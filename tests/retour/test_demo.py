@@ -78,6 +78,7 @@ def test_demo_twice_changes_nothing_and_prints_logins(
             assert user.role == role and (user.ministry_id is None) == (ministry is None)
             assert verify_password(user.password_hash, DEMO_PASSWORD)
         _assert_believable(session)
+        _assert_observatory(session)
         # The /demo page of this service shows the first procedure's button: registered there.
         origins = session.exec(
             select(ProcedureOrigin.origin).where(ProcedureOrigin.procedure_id == "carte-identite")
@@ -234,3 +235,23 @@ def test_demo_on_another_port_registers_that_origin_for_the_demo_page(
         assert "https://retour.example.gouv.fr registered" in fourth.stdout
     finally:
         engine.dispose()
+
+
+def _assert_observatory(session: Session) -> None:
+    """Realistic declarations, two past editions, some year-old flags, accessibility reports."""
+    from retour.indicators import is_stale
+    from retour.models import IndicatorEdition, ProcedureIndicator, utcnow
+
+    declared = session.exec(select(ProcedureIndicator)).all()
+    procedures = session.exec(select(func.count()).select_from(Procedure)).one()
+    assert len(declared) == 7 * procedures
+    assert {d.indicator for d in declared if is_stale(d.declared_at, utcnow())} == {"online"}
+    assert len(set(session.exec(select(IndicatorEdition.edition)).all())) == 2
+    kinds = session.exec(select(Feedback.kind)).all()
+    assert kinds.count("accessibility") > 100
+    from retour.models import PageLoadDay
+    from retour.page_loads import median_loads
+
+    assert session.exec(select(func.count()).select_from(PageLoadDay)).one() > 1000
+    medians = median_loads(session.connection(), utcnow().date())
+    assert len(set(medians.values())) >= 3

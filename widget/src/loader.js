@@ -2,7 +2,7 @@
  *
  * It must stay tiny (budget: 1.5 KB gzipped), so it only:
  *  - turns each <a data-retour="procedure-id"> into a <button> (the link stays the no-JS path),
- *  - sends one "view" impression per procedure and page load,
+ *  - sends one "view" impression per procedure and page load, with the page's load time,
  *  - loads the dialog (script + styles) on the first click, or when the outbox holds
  *    submissions that could not be sent on an earlier visit (or receipts not yet shown).
  * If the dialog cannot load (offline, a proxy, a policy), it says so next to the button and
@@ -28,14 +28,24 @@
   var api = window.JeFaisUnRetour = { base: base, version: version, en: english, want: null };
   var loading = false;
 
-  function beacon(procedureId, event) {
+  function beacon(procedureId, event, loadMs) {
     var url = base + '/api/v1/impressions';
     // JSON sent as text/plain: a "simple" request, so the browser makes no CORS preflight.
-    var body = JSON.stringify({ procedure_id: procedureId, event: event, page_url: pageUrl });
+    var body = JSON.stringify({ procedure_id: procedureId, event: event, page_url: pageUrl,
+      load_ms: loadMs });
     try {
       if (navigator.sendBeacon && navigator.sendBeacon(url, body)) return;
       fetch(url, { method: 'POST', body: body, keepalive: true, credentials: 'omit', mode: 'no-cors' });
     } catch (e) { /* counting views must never break the page */ }
+  }
+
+  // The view carries how long this page took to load (Navigation Timing), once it has.
+  function viewed(procedureId) {
+    if (document.readyState !== 'complete') {
+      return addEventListener('load', function () { setTimeout(viewed, 0, procedureId); });
+    }
+    var nav = performance.getEntriesByType && performance.getEntriesByType('navigation')[0];
+    beacon(procedureId, 'view', nav && nav.loadEventEnd > 0 ? Math.round(nav.loadEventEnd) : void 0);
   }
 
   // A short message after the button, read out (role=status), in the page's own styles.
@@ -112,7 +122,7 @@
     link.parentNode.replaceChild(button, link);
     if (!seen[procedureId]) {
       seen[procedureId] = 1;
-      beacon(procedureId, 'view');
+      viewed(procedureId);
     }
   }
 

@@ -15,7 +15,8 @@ var T = api.en ? {
   sat: 'How did it go?', sats: ['Well', 'So-so', 'Badly'],
   kind: 'What is it about? (optional)',
   kinds: ['A complaint', 'A request for a change', 'Something that does not work',
-    'Missing information or step', 'A compliment', 'Something else'],
+    'Missing information or step', 'An accessibility problem (screen reader, keyboard, zoom…)',
+    'A compliment', 'Something else'],
   comment: 'Your message (optional)',
   commentHint: 'Do not write personal data (social security number, phone…): it would be masked.',
   left: function (n) { return n.toLocaleString('en') + (n === 1 ? ' character left' : ' characters left'); },
@@ -47,7 +48,8 @@ var T = api.en ? {
   sat: 'Comment s’est passée votre démarche ?', sats: ['Bien', 'Moyennement', 'Mal'],
   kind: 'De quoi s’agit-il ? (facultatif)',
   kinds: ['Une réclamation', 'Une demande d’amélioration', 'Un dysfonctionnement',
-    'Une information ou une étape manquante', 'Un compliment', 'Autre chose'],
+    'Une information ou une étape manquante',
+    'Un problème d’accessibilité (lecteur d’écran, clavier, zoom…)', 'Un compliment', 'Autre chose'],
   comment: 'Votre message (facultatif)',
   commentHint: 'N’écrivez pas de données personnelles (numéro de sécurité sociale, téléphone…) : elles seraient masquées.',
   // French puts 0 and 1 in the singular: « il reste 1 caractère », « il reste 0 caractère ».
@@ -77,5 +79,6 @@ var T = api.en ? {
     reference: 'un numéro de dossier' },
   and: ' et ', other: 'des données personnelles'
 };
-var KINDS = ['complaint', 'change_request', 'malfunction', 'omission', 'praise', 'other'];
+var KINDS = ['complaint', 'change_request', 'malfunction', 'omission', 'accessibility', 'praise',
+  'other'];
 
