@@ -2,8 +2,9 @@
 acknowledged that is not stored, and recovery by itself once it can grow again.
 
 "Disk full" is the service's own file-size limit (RLIMIT_FSIZE, set on the running process
-with prlimit at the database files' current size): every write past it fails with EFBIG, which SQLite reports as a disk
-I/O error, as it does ENOSPC; permissions cannot be used here since the tests may run as root.
+with prlimit at the database files' current size): every write past it fails with EFBIG,
+which SQLite reports as a disk I/O error, as it does ENOSPC; permissions cannot be used
+here since the tests may run as root.
 """
 
 from __future__ import annotations
