@@ -14,7 +14,6 @@ import io
 from typing import Any
 
 from sqlmodel import Session
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,6 +22,7 @@ from console.auth import require_user
 from console.database import run_db
 from console.scope import CurrentUser, can_manage_procedures, is_admin, require
 from console.templating import locale_of, render, translate_for
+from console.uploads import uploaded_file
 from retour.indicators_import import (
     COLUMNS,
     TEMPLATE_COLUMNS,
@@ -74,11 +74,8 @@ async def indicators_import(request: Request) -> Response:
     }
     if request.method == "GET":
         return render(request, "procedures/indicators_import.html", context)
-    async with request.form() as form:  # closes the uploaded file's temporary storage
-        upload = form.get(FIELD)
-        content = await upload.read() if isinstance(upload, UploadFile) else b""
-        named = isinstance(upload, UploadFile) and bool(upload.filename)
-    if not named:
+    content = await uploaded_file(request, FIELD)
+    if content is None:
         context["errors"] = [_("Choisissez un fichier CSV à importer.")]
         return render(request, "procedures/indicators_import.html", context, status_code=400)
     locale = "en" if locale_of(request) == "en" else "fr"

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -25,6 +24,7 @@ from console.auth import require_user
 from console.database import run_db
 from console.scope import CurrentUser, can_manage_procedures, is_admin, require
 from console.templating import locale_of, render, translate_for
+from console.uploads import uploaded_file
 from retour.i18n import Translate
 from retour.importer import ImportSummary, ProcedureRow, apply_import, parse_procedures
 from retour.models import Ministry, Procedure
@@ -128,11 +128,8 @@ async def procedures_import(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "procedures/import.html", context)
 
-    async with request.form() as form:  # closes the uploaded file's temporary storage
-        upload = form.get(FIELD)
-        content = await upload.read() if isinstance(upload, UploadFile) else b""
-        named = isinstance(upload, UploadFile) and bool(upload.filename)
-    if not named:
+    content = await uploaded_file(request, FIELD)
+    if content is None:
         context["errors"] = [_("Choisissez un fichier CSV à importer.")]
         return render(request, "procedures/import.html", context, status_code=400)
     result = parse_procedures(content)

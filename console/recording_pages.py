@@ -16,7 +16,6 @@ import uuid
 from typing import Any, Final
 
 from sqlmodel import Session, col, select
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -26,6 +25,7 @@ from console.database import run_db
 from console.labels import CHANNEL_LABELS, LABELS
 from console.scope import CurrentUser, can_triage, require, visible_ministry_ids
 from console.templating import locale_of, render, translate_for
+from console.uploads import uploaded_file
 from retour.importer.feedback import (
     apply_feedback,
     check_procedures,
@@ -134,11 +134,8 @@ async def import_page(request: Request) -> Response:
     context: dict[str, Any] = {"nav": "inbox", "errors": [], "summary": None}
     if request.method == "GET":
         return render(request, "feedback_import.html", context)
-    async with request.form() as form:
-        upload = form.get("fichier")
-        content = await upload.read() if isinstance(upload, UploadFile) else b""
-        named = isinstance(upload, UploadFile) and bool(upload.filename)
-    if not named:
+    content = await uploaded_file(request, "fichier")
+    if content is None:
         context["errors"] = [_("Choisissez un fichier CSV à importer.")]
         return render(request, "feedback_import.html", context, status_code=400)
     result = parse_feedback(content)
